@@ -1,0 +1,16 @@
+// The three things portbind can be asked to do. Each returns the exit status, or an Error
+// that main renders; run_launch returns only on failure (it execs the command).
+#pragma once
+
+#include "launcher/cli.h"
+#include "launcher/privilege.h"
+#include "launcher/process.h"
+#include "policy/result.h"
+
+namespace portbind {
+
+Error run_launch(const LaunchArgs& args, PrivilegeMode mode, const InheritedState& inherited);
+Result<int> run_check(const CheckArgs& args, PrivilegeMode mode);
+Result<int> run_who(const WhoArgs& args);
+
+}  // namespace portbind

@@ -1,0 +1,91 @@
+// portbind: bind privileged ports allowed by the administrator's policy, drop every
+// privilege, and run the command with the sockets.
+//
+// main() is the sequence of phases; each phase is one function that does one thing and
+// checks it. See launch.cc for the launcher's own phases.
+#include <unistd.h>
+
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "launcher/cli.h"
+#include "launcher/commands.h"
+#include "launcher/config.h"
+#include "launcher/privilege.h"
+#include "launcher/process.h"
+
+using namespace portbind;
+
+namespace {
+
+int fail(const Error& error) {
+    std::cerr << render(error) << std::endl;
+    return exit_status_for(error);
+}
+
+int finish(Result<int> result) {
+    return result.ok() ? result.value() : fail(result.error());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Phase 0: an empty argv (PwnKit) is refused before anything reads it.
+    if (argc < 1 || argv == nullptr || argv[0] == nullptr) {
+        static const char msg[] = "portbind: refusing to run with an empty argument list\n";
+        (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
+        return kExitFailure;
+    }
+
+    // Phase 1: sanitise the inherited process (stdio, stray fds, dumpability, core limit).
+    auto inherited = sanitize_process();
+    if (!inherited.ok()) {
+        return fail(inherited.error());
+    }
+
+    // Phase 2: what privilege this process holds; a setuid start becomes the caller at once,
+    // keeping only CAP_NET_BIND_SERVICE, so both install modes continue identically.
+    auto mode = detect_privilege_mode();
+    if (!mode.ok()) {
+        return fail(mode.error());
+    }
+    const bool may_bind =
+        mode.value() == PrivilegeMode::Setuid || mode.value() == PrivilegeMode::FileCapability;
+    const Credentials caller{::getuid(), ::getgid(), std::nullopt};
+    if (may_bind) {
+        if (auto s = become_keeping_bind_capability(caller); !s.ok()) {
+            return fail(s.error());
+        }
+    }
+
+    // Phase 3: parse the command line (pure).
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    auto invocation = parse_command_line(args);
+    if (!invocation.ok()) {
+        return fail(invocation.error());
+    }
+
+    // Phase 4: dispatch. Only the launcher keeps the bind capability.
+    if (auto* launch = std::get_if<LaunchArgs>(&invocation.value())) {
+        return fail(run_launch(*launch, mode.value(), inherited.value()));
+    }
+    if (may_bind) {
+        if (auto s = drop_all_privileges(caller); !s.ok()) {
+            return fail(s.error());
+        }
+    }
+    if (auto* check = std::get_if<CheckArgs>(&invocation.value())) {
+        return finish(run_check(*check, mode.value()));
+    }
+    if (auto* who = std::get_if<WhoArgs>(&invocation.value())) {
+        return finish(run_who(*who));
+    }
+    if (auto* help = std::get_if<HelpArgs>(&invocation.value())) {
+        std::cout << help->text;
+        return 0;
+    }
+    std::cout << "portbind " << PORTBIND_VERSION << '\n';
+    return 0;
+}

@@ -1,0 +1,288 @@
+#include "policy/parser.h"
+
+#include <string_view>
+
+#include "policy/strict_number.h"
+
+namespace portbind {
+
+std::string Policy::location(const SourceLocation& where) const {
+    return files.at(where.file) + ":" + std::to_string(where.line);
+}
+
+std::string Policy::describe(const PolicyError& error) const {
+    return location(error.where) + ":" + std::to_string(error.column) + ": " + error.message;
+}
+
+namespace {
+
+struct Token {
+    std::string_view text;
+    unsigned column = 0;  // 1-based
+};
+
+bool is_name_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
+}
+
+// User and group names as Debian's adduser allows them (plus a trailing '$' for machine
+// accounts). Anything else ("../x", "a b", "") is a syntax error, not a silent non-match.
+bool is_valid_account_name(std::string_view name) {
+    if (name.empty() || name.size() > 256 || name[0] == '-') {
+        return false;
+    }
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        if (!is_name_char(name[i]) && !(name[i] == '$' && i + 1 == name.size())) {
+            return false;
+        }
+    }
+    return true;
+}
+
+class LineParser {
+  public:
+    LineParser(Policy& policy, SourceLocation where) : policy_(policy), where_(where) {}
+
+    void parse(std::string_view line) {
+        std::vector<Token> tokens;
+        if (!tokenize(line, tokens) || tokens.empty()) {
+            return;
+        }
+        Rule rule;
+        rule.where = where_;
+        rule.text = std::string(
+            line.substr(tokens.front().column - 1,
+                        tokens.back().column - tokens.front().column + tokens.back().text.size()));
+        const Token& verb = tokens[0];
+        if (verb.text == "permit") {
+            rule.action = Action::Permit;
+        } else if (verb.text == "deny") {
+            rule.action = Action::Deny;
+        } else {
+            error(verb.column,
+                  "expected 'permit' or 'deny', found '" + std::string(verb.text) + "'");
+            return;
+        }
+        if (tokens.size() < 2) {
+            error(end_column(line), "missing subject (a user name, :group or *)");
+            return;
+        }
+        if (!parse_subject(tokens[1], rule.subject)) {
+            return;
+        }
+        bool ok = true;
+        for (std::size_t i = 2; i < tokens.size(); i += 2) {
+            const Token& key = tokens[i];
+            if (i + 1 >= tokens.size()) {
+                error(end_column(line), "missing value after '" + std::string(key.text) + "'");
+                ok = false;
+                break;
+            }
+            ok = parse_option(key, tokens[i + 1], rule) && ok;
+        }
+        if (ok) {
+            policy_.rules.push_back(std::move(rule));
+        }
+    }
+
+  private:
+    static unsigned end_column(std::string_view line) {
+        return static_cast<unsigned>(line.size() + 1);
+    }
+
+    void error(unsigned column, std::string message) {
+        policy_.errors.push_back(PolicyError{where_, column, std::move(message)});
+    }
+
+    // Splits on spaces and tabs; '#' at the start of a word begins a comment. Refuses control
+    // characters and non-ASCII bytes outside comments, so what the admin sees is what is
+    // parsed.
+    bool tokenize(std::string_view line, std::vector<Token>& out) {
+        std::size_t i = 0;
+        while (i < line.size()) {
+            const char c = line[i];
+            if (c == ' ' || c == '\t') {
+                ++i;
+                continue;
+            }
+            if (c == '#') {
+                break;
+            }
+            const std::size_t start = i;
+            while (i < line.size() && line[i] != ' ' && line[i] != '\t') {
+                const auto u = static_cast<unsigned char>(line[i]);
+                if (u < 0x20 || u >= 0x7f) {
+                    error(static_cast<unsigned>(i + 1),
+                          u == '\r' ? "carriage return in rule (convert the file to Unix line "
+                                      "endings)"
+                                    : "control or non-ASCII character in rule");
+                    return false;
+                }
+                ++i;
+            }
+            out.push_back(Token{line.substr(start, i - start), static_cast<unsigned>(start + 1)});
+        }
+        return true;
+    }
+
+    bool parse_subject(const Token& token, Subject& subject) {
+        if (token.text == "*") {
+            subject.kind = Subject::Kind::Anyone;
+            return true;
+        }
+        std::string_view name = token.text;
+        subject.kind = Subject::Kind::User;
+        if (name[0] == ':') {
+            subject.kind = Subject::Kind::Group;
+            name.remove_prefix(1);
+        }
+        if (!is_valid_account_name(name)) {
+            error(token.column,
+                  "invalid " +
+                      std::string(subject.kind == Subject::Kind::Group ? "group" : "user") +
+                      " name '" + std::string(name) + "'");
+            return false;
+        }
+        subject.name = std::string(name);
+        return true;
+    }
+
+    bool parse_option(const Token& key, const Token& value, Rule& rule) {
+        if (key.text == "port") {
+            return !rule.ports ? parse_ports(value, rule.ports.emplace()) : duplicate(key);
+        }
+        if (key.text == "proto") {
+            if (rule.proto) {
+                return duplicate(key);
+            }
+            if (value.text == "tcp") {
+                rule.proto = Proto::Tcp;
+            } else if (value.text == "udp") {
+                rule.proto = Proto::Udp;
+            } else {
+                error(value.column, "proto must be 'tcp' or 'udp'");
+                return false;
+            }
+            return true;
+        }
+        if (key.text == "addr") {
+            return !rule.addresses ? parse_addresses(value, rule.addresses.emplace())
+                                   : duplicate(key);
+        }
+        if (key.text == "cmd") {
+            if (rule.command) {
+                return duplicate(key);
+            }
+            if (value.text[0] != '/') {
+                error(value.column, "cmd must be an absolute path");
+                return false;
+            }
+            rule.command = std::string(value.text);
+            return true;
+        }
+        error(key.column,
+              "unknown option '" + std::string(key.text) + "' (expected port, proto, addr or cmd)");
+        return false;
+    }
+
+    bool duplicate(const Token& key) {
+        error(key.column, "option '" + std::string(key.text) + "' given twice in one rule");
+        return false;
+    }
+
+    // Calls item(text, column) for each comma-separated element; empty elements are errors.
+    template <typename F>
+    bool for_each_item(const Token& value, F item) {
+        std::size_t start = 0;
+        bool ok = true;
+        while (true) {
+            const auto comma = value.text.find(',', start);
+            const std::string_view part = value.text.substr(start, comma - start);
+            const auto column = static_cast<unsigned>(value.column + start);
+            if (part.empty()) {
+                error(column, "empty element in list");
+                return false;
+            }
+            ok = item(part, column) && ok;
+            if (comma == value.text.npos) {
+                return ok;
+            }
+            start = comma + 1;
+        }
+    }
+
+    bool parse_ports(const Token& value, std::vector<PortRange>& ports) {
+        return for_each_item(value, [&](std::string_view part, unsigned column) {
+            const auto dash = part.find('-');
+            const auto first = parse_port(part.substr(0, dash));
+            const auto last = dash == part.npos ? first : parse_port(part.substr(dash + 1));
+            if (!first || !last) {
+                error(column, "invalid port '" + std::string(part) +
+                                  "' (decimal 1-65535, or a range like 8000-8080)");
+                return false;
+            }
+            if (*first > *last) {
+                error(column, "reversed port range '" + std::string(part) + "'");
+                return false;
+            }
+            ports.push_back(PortRange{*first, *last});
+            return true;
+        });
+    }
+
+    bool parse_addresses(const Token& value, std::vector<AddressPattern>& addresses) {
+        return for_each_item(value, [&](std::string_view part, unsigned column) {
+            if (part == "*") {
+                addresses.push_back(AddressPattern{true, {}});
+                return true;
+            }
+            const auto network = parse_network(part);
+            if (!network) {
+                error(column, "invalid address '" + std::string(part) +
+                                  "' (numeric IPv4 or IPv6, optional /PREFIX with no host "
+                                  "bits set, or *)");
+                return false;
+            }
+            addresses.push_back(AddressPattern{false, *network});
+            return true;
+        });
+    }
+
+    Policy& policy_;
+    SourceLocation where_;
+};
+
+}  // namespace
+
+Policy parse_policy(const std::vector<PolicySource>& sources) {
+    Policy policy;
+    for (const PolicySource& source : sources) {
+        const std::size_t file = policy.files.size();
+        policy.files.push_back(source.name);
+        std::string_view text = source.text;
+        unsigned line_number = 0;
+        while (!text.empty()) {
+            ++line_number;
+            const auto newline = text.find('\n');
+            const std::string_view line = text.substr(0, newline);
+            text = newline == text.npos ? std::string_view{} : text.substr(newline + 1);
+            const SourceLocation where{file, line_number};
+            if (line.find('\0') != line.npos) {
+                policy.errors.push_back(PolicyError{
+                    where, static_cast<unsigned>(line.find('\0') + 1), "NUL byte in policy"});
+                continue;
+            }
+            if (line.size() > kMaxPolicyLine) {
+                policy.errors.push_back(
+                    PolicyError{where, static_cast<unsigned>(kMaxPolicyLine + 1),
+                                "line longer than " + std::to_string(kMaxPolicyLine) + " bytes"});
+                continue;
+            }
+            LineParser(policy, where).parse(line);
+        }
+    }
+    return policy;
+}
+
+}  // namespace portbind
