@@ -1,5 +1,6 @@
 // The three things portbind can be asked to do. Each returns the exit status, or an Error
-// that main renders; run_launch returns only on failure (it execs the command).
+// that main renders. run_launch returns an Error or, in the default mode, the command's
+// status; in socket-activation mode it execs the command and returns only on failure.
 #pragma once
 
 #include "launcher/cli.h"
@@ -9,7 +10,7 @@
 
 namespace portbind {
 
-Error run_launch(const LaunchArgs& args, PrivilegeMode mode, const InheritedState& inherited);
+Result<int> run_launch(const LaunchArgs& args, PrivilegeMode mode, const InheritedState& inherited);
 Result<int> run_check(const CheckArgs& args, PrivilegeMode mode);
 Result<int> run_who(const WhoArgs& args);
 

@@ -1,21 +1,35 @@
-// `portbind --activate --port SPEC... -- COMMAND`: the launcher's phases, in order.
+// `portbind [--activate] [--port SPEC]... -- COMMAND`: the launcher's phases, in order:
+// choose who runs the command, find the command, resolve and authorize the sockets, bind
+// them, then hand over, either by socket activation (exec in place with LISTEN_FDS) or by
+// serving the command's own bind() calls from a binding process (the default mode).
 //
 // Entry state (established by main): fds 0-2 open, no other fds, non-dumpable, and, unless
 // the caller is root, running as the caller with at most CAP_NET_BIND_SERVICE permitted.
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "launcher/audit_log.h"
+#include "launcher/bind_filter.h"
+#include "launcher/bind_service.h"
 #include "launcher/command.h"
 #include "launcher/commands.h"
+#include "launcher/fd_passing.h"
 #include "launcher/identity.h"
 #include "launcher/listen_env.h"
 #include "launcher/policy_access.h"
 #include "launcher/sockets.h"
+#include "launcher/supervisor.h"
 #include "policy/decide.h"
 
 extern char** environ;
@@ -30,7 +44,8 @@ struct Plan {
     bool holds_bind_capability = false;
     std::string command_path;
     std::vector<Endpoint> endpoints;
-    std::vector<bool> privileged;  // per endpoint: needs CAP_NET_BIND_SERVICE
+    std::vector<bool> privileged;    // per endpoint: needs CAP_NET_BIND_SERVICE
+    std::unique_ptr<Policy> policy;  // loaded when the caller is subject to it and needs it
     std::vector<std::string> grant_log;
 };
 
@@ -116,6 +131,31 @@ std::string log_line(const Plan& plan, const Endpoint& ep, const std::string& wh
            plan.command_path + " socket " + ep.to_string() + ": " + why;
 }
 
+// Loads the policy into the plan once. A policy that cannot be trusted or read is a refusal.
+Status load_plan_policy(const LaunchArgs& args, Plan& plan) {
+    if (plan.policy) {
+        return success();
+    }
+    auto policy = load_policy(policy_location(args.policy_file));
+    if (!policy.ok()) {
+        log_decision(
+            false, who(plan.target) + " cmd " + plan.command_path + ": " + policy.error().message);
+        return std::move(policy).take_error();
+    }
+    plan.policy = std::make_unique<Policy>(std::move(policy).value());
+    return success();
+}
+
+std::string low_port_hint() {
+    return "or use a port >= " + std::to_string(read_unprivileged_port_start());
+}
+
+Error no_privilege(const std::string& what) {
+    return Error{ErrorKind::Denied, "cannot bind " + what + ": " + explain_missing_privilege(),
+                 "ask the administrator to run 'setcap cap_net_bind_service=p' on portbind, " +
+                     low_port_hint()};
+}
+
 // Phase: the policy decides every privileged endpoint before the first bind (all or nothing).
 Status authorize(const LaunchArgs& args, PrivilegeMode mode, Plan& plan) {
     std::size_t privileged_count = 0;
@@ -125,16 +165,12 @@ Status authorize(const LaunchArgs& args, PrivilegeMode mode, Plan& plan) {
     if (privileged_count == 0) {
         return success();
     }
-    const std::string low_port_hint =
-        "or use a port >= " + std::to_string(read_unprivileged_port_start());
     if (plan.subject_to_policy) {
-        const PolicyLocation location = policy_location(args.policy_file);
-        auto policy = load_policy(location);
-        if (!policy.ok()) {
-            log_decision(false, log_line(plan, plan.endpoints.front(), policy.error().message));
-            return std::move(policy).take_error();
+        if (auto s = load_plan_policy(args, plan); !s.ok()) {
+            return s;
         }
-        const Policy& p = policy.value();
+        const Policy& p = *plan.policy;
+        const PolicyLocation location = policy_location(args.policy_file);
         const Caller caller = policy_names(plan.target);
         for (std::size_t i = 0; i < plan.endpoints.size(); ++i) {
             if (!plan.privileged[i]) {
@@ -159,7 +195,7 @@ Status authorize(const LaunchArgs& args, PrivilegeMode mode, Plan& plan) {
                 log_decision(false, log_line(plan, ep, why));
                 return Error{ErrorKind::Denied, refused + ": " + why,
                              "ask the administrator to allow it in " + location.file +
-                                 " (see portbind.conf(5)), " + low_port_hint};
+                                 " (see portbind.conf(5)), " + low_port_hint()};
             }
             plan.grant_log.push_back(
                 log_line(plan, ep, "permitted by " + p.location(d.rule->where)));
@@ -172,16 +208,14 @@ Status authorize(const LaunchArgs& args, PrivilegeMode mode, Plan& plan) {
         }
     }
     if (mode == PrivilegeMode::Unprivileged) {
-        return Error{ErrorKind::Denied,
-                     "cannot bind " + plan.endpoints.front().to_string() + ": " +
-                         explain_missing_privilege(),
-                     "ask the administrator to run 'setcap cap_net_bind_service=p' on portbind, " +
-                         low_port_hint};
+        return no_privilege(plan.endpoints.front().to_string());
     }
     return success();
 }
 
-// Phase: create, bind (with the capability effective only for privileged ports), listen.
+// Phase: create, bind (with the capability effective only for privileged ports), and for
+// socket activation listen. In the default mode the sockets are reservations: bound, not
+// listening, held until the command binds the port itself.
 Result<std::vector<UniqueFd>> bind_all(const LaunchArgs& args, const Plan& plan) {
     std::vector<UniqueFd> sockets;
     for (std::size_t i = 0; i < plan.endpoints.size(); ++i) {
@@ -203,8 +237,10 @@ Result<std::vector<UniqueFd>> bind_all(const LaunchArgs& args, const Plan& plan)
         if (!bound.ok()) {
             return std::move(bound).take_error();
         }
-        if (auto s = start_listening(fd.value().get(), ep, args.socket.backlog); !s.ok()) {
-            return std::move(s).take_error();
+        if (args.activate) {
+            if (auto s = start_listening(fd.value().get(), ep, args.socket.backlog); !s.ok()) {
+                return std::move(s).take_error();
+            }
         }
         sockets.push_back(std::move(fd).value());
     }
@@ -224,16 +260,154 @@ std::vector<std::pair<std::string, std::string>> identity_overrides(const Launch
     return env;
 }
 
+std::vector<std::string_view> inherited_environment() {
+    std::vector<std::string_view> env;
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+        env.emplace_back(*e);
+    }
+    return env;
+}
+
+Status drop_for_command(const LaunchArgs& args, PrivilegeMode mode, const Plan& plan) {
+    // Root running its own command keeps root; everyone else ends with nothing.
+    if (mode == PrivilegeMode::Root && !args.user) {
+        return success();
+    }
+    return drop_all_privileges(credentials_of(plan.target, args.user.has_value()));
+}
+
+// Hand-over by socket activation: sockets at fd 3.., LISTEN_*, exec in place. Returns only
+// on failure.
+Error hand_over_by_activation(const LaunchArgs& args, PrivilegeMode mode, Plan& plan,
+                              std::vector<UniqueFd> sockets, const InheritedState& inherited) {
+    if (auto s = drop_for_command(args, mode, plan); !s.ok()) {
+        return std::move(s).take_error();
+    }
+    for (const std::string& line : plan.grant_log) {
+        log_decision(true, line);
+    }
+    close_log();
+    ListenFds fds;
+    for (std::size_t i = 0; i < sockets.size(); ++i) {
+        fds.names.push_back(args.specs.at(i).name);
+    }
+    fds.pid = ::getpid();  // portbind execs in place, so the command keeps this pid
+    fds.pidfd_id = own_pidfd_id();
+    const auto env = build_child_environment(inherited_environment(),
+                                             identity_overrides(args, plan.target), fds);
+    if (auto s = place_listen_fds(std::move(sockets)); !s.ok()) {
+        return std::move(s).take_error();
+    }
+    restore_inherited_state(inherited);
+    return exec_command(plan.command_path, args.command, env);
+}
+
+// The app side of the default mode, in the forked child: drop everything, install the bind()
+// filter, give its listener to the binding process (our parent), exec. Never returns.
+[[noreturn]] void become_app(const LaunchArgs& args, PrivilegeMode mode, const Plan& plan,
+                             UniqueFd channel, const InheritedState& inherited,
+                             const sigset_t& original_mask, const struct sigaction& original_chld,
+                             pid_t binder) {
+    auto fail = [&](const Error& e) {
+        (void)send_failure(channel.get(), e.message + (e.advice.empty() ? "" : "; " + e.advice));
+        ::_exit(exit_status_for(e));
+    };
+    if (auto s = drop_for_command(args, mode, plan); !s.ok()) {
+        fail(s.error());
+    }
+    auto listener = install_bind_filter();
+    if (!listener.ok()) {
+        fail(listener.error());
+    }
+    if (auto s = send_fd(channel.get(), listener.value().get()); !s.ok()) {
+        ::_exit(kExitFailure);
+    }
+    const auto env = build_child_environment(inherited_environment(),
+                                             identity_overrides(args, plan.target), ListenFds{});
+    // Closes every fd from 3 up: the listener, the channel, the reservations, syslog.
+    if (auto s = place_listen_fds({}); !s.ok()) {
+        ::_exit(kExitFailure);
+    }
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (::getppid() != binder) {
+        ::_exit(kExitFailure);  // portbind died before we could run
+    }
+    restore_inherited_state(inherited);
+    ::sigaction(SIGCHLD, &original_chld, nullptr);
+    ::sigprocmask(SIG_SETMASK, &original_mask, nullptr);
+    const Error e = exec_command(plan.command_path, args.command, env);
+    const std::string line = render(e) + "\n";
+    (void)!::write(STDERR_FILENO, line.data(), line.size());
+    ::_exit(exit_status_for(e));
+}
+
+// Hand-over by serving the command's own bind() calls: fork; the child becomes the app
+// under the bind() filter; this process stays behind as the binding process, holding only
+// CAP_NET_BIND_SERVICE, and returns the app's exit status.
+Result<int> hand_over_by_binding(const LaunchArgs& args, PrivilegeMode mode, Plan& plan,
+                                 std::vector<UniqueFd> reservations,
+                                 const InheritedState& inherited) {
+    if (auto s = check_intercept_support(); !s.ok()) {
+        return std::move(s).take_error();
+    }
+    if (plan.subject_to_policy) {
+        if (auto s = load_plan_policy(args, plan); !s.ok()) {
+            return std::move(s).take_error();
+        }
+    }
+    BindServiceConfig config;
+    config.policy = std::move(plan.policy);
+    config.caller = policy_names(plan.target);
+    config.who = who(plan.target) + " (uid " + std::to_string(plan.target.uid) + ")";
+    config.specs = args.specs;
+    config.reservations = std::move(reservations);
+    config.unprivileged_start = read_unprivileged_port_start();
+    for (const std::string& line : plan.grant_log) {
+        log_decision(true, line + " (reserved)");
+    }
+
+    const sigset_t forwarded = forwarded_signals();
+    sigset_t original_mask;
+    ::sigprocmask(SIG_BLOCK, &forwarded, &original_mask);
+    struct sigaction default_chld {};
+    default_chld.sa_handler = SIG_DFL;
+    struct sigaction original_chld {};
+    ::sigaction(SIGCHLD, &default_chld, &original_chld);
+
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+        return Error{ErrorKind::System,
+                     std::string("cannot create a socket pair: ") + std::strerror(errno), ""};
+    }
+    UniqueFd binder_end(pair[0]);
+    UniqueFd app_end(pair[1]);
+    const pid_t binder = ::getpid();
+    const pid_t app = ::fork();
+    if (app < 0) {
+        return Error{ErrorKind::System, std::string("cannot fork: ") + std::strerror(errno), ""};
+    }
+    if (app == 0) {
+        binder_end.reset();
+        become_app(args, mode, plan, std::move(app_end), inherited, original_mask, original_chld,
+                   binder);
+    }
+    app_end.reset();
+    auto listener = receive_fd(binder_end.get());
+    if (!listener.ok()) {
+        int status = 0;
+        ::waitpid(app, &status, 0);
+        return std::move(listener).take_error();
+    }
+    binder_end.reset();
+    BindService service(std::move(config), std::move(listener).value());
+    return supervise(app, service);
+}
+
 }  // namespace
 
-Error run_launch(const LaunchArgs& args, PrivilegeMode mode, const InheritedState& inherited) {
-    if (!args.activate) {
-        return Error{ErrorKind::Usage,
-                     "no mode given: this version hands sockets over by socket activation only",
-                     "add --activate and have the command take its sockets from fd 3 "
-                     "(LISTEN_FDS, see portbind(1))"};
-    }
-    if (args.specs.empty()) {
+Result<int> run_launch(const LaunchArgs& args, PrivilegeMode mode,
+                       const InheritedState& inherited) {
+    if (args.activate && args.specs.empty()) {
         return Error{ErrorKind::Usage, "--activate needs at least one --port SPEC",
                      "e.g. portbind --activate --port 443 -- COMMAND"};
     }
@@ -250,39 +424,22 @@ Error run_launch(const LaunchArgs& args, PrivilegeMode mode, const InheritedStat
     if (auto s = authorize(args, mode, plan); !s.ok()) {
         return std::move(s).take_error();
     }
+    if (!args.activate && mode == PrivilegeMode::Unprivileged) {
+        return no_privilege("privileged ports for the command");
+    }
     auto sockets = bind_all(args, plan);
     if (!sockets.ok()) {
         return std::move(sockets).take_error();
     }
-    // Root running its own command keeps root; everyone else ends with nothing.
-    if (mode != PrivilegeMode::Root || args.user) {
-        if (auto s = drop_all_privileges(credentials_of(plan.target, args.user.has_value()));
-            !s.ok()) {
-            return std::move(s).take_error();
-        }
+    if (args.activate) {
+        return hand_over_by_activation(args, mode, plan, std::move(sockets).value(), inherited);
     }
-    for (const std::string& line : plan.grant_log) {
-        log_decision(true, line);
+    if (mode == PrivilegeMode::Root && !args.user) {
+        // Root binds whatever it likes itself: nothing to serve. The reservations only
+        // proved the ports free; release them and run the command in place.
+        return hand_over_by_activation(args, mode, plan, {}, inherited);
     }
-    close_log();
-
-    ListenFds fds;
-    for (const SocketSpec& spec : args.specs) {
-        fds.names.push_back(spec.name);
-    }
-    fds.pid = ::getpid();  // portbind execs in place, so the command keeps this pid
-    fds.pidfd_id = own_pidfd_id();
-    std::vector<std::string_view> inherited_env;
-    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-        inherited_env.emplace_back(*e);
-    }
-    const auto env =
-        build_child_environment(inherited_env, identity_overrides(args, plan.target), fds);
-    if (auto s = place_listen_fds(std::move(sockets).value()); !s.ok()) {
-        return std::move(s).take_error();
-    }
-    restore_inherited_state(inherited);
-    return exec_command(plan.command_path, args.command, env);
+    return hand_over_by_binding(args, mode, plan, std::move(sockets).value(), inherited);
 }
 
 }  // namespace portbind

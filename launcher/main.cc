@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
 
     // Phase 4: dispatch. Only the launcher keeps the bind capability.
     if (auto* launch = std::get_if<LaunchArgs>(&invocation.value())) {
-        return fail(run_launch(*launch, mode.value(), inherited.value()));
+        return finish(run_launch(*launch, mode.value(), inherited.value()));
     }
     if (may_bind) {
         if (auto s = drop_all_privileges(caller); !s.ok()) {

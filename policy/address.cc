@@ -40,10 +40,15 @@ bool is_v4_mapped(const std::array<std::uint8_t, 16>& b) {
     return b[10] == 0xff && b[11] == 0xff;
 }
 
+// inet_pton() reads a C string: an embedded NUL would hide whatever follows it.
+bool has_nul(std::string_view text) {
+    return text.find('\0') != std::string_view::npos;
+}
+
 }  // namespace
 
 std::optional<IpAddress> parse_ipv4(std::string_view text) {
-    if (text.empty() || text.size() > 15) {
+    if (text.empty() || text.size() > 15 || has_nul(text)) {
         return std::nullopt;
     }
     const std::string s(text);  // inet_pton needs a NUL-terminated string
@@ -56,7 +61,8 @@ std::optional<IpAddress> parse_ipv4(std::string_view text) {
 }
 
 std::optional<IpAddress> parse_ipv6(std::string_view text) {
-    if (text.empty() || text.size() >= INET6_ADDRSTRLEN || text.find('%') != text.npos) {
+    if (text.empty() || text.size() >= INET6_ADDRSTRLEN || text.find('%') != text.npos ||
+        has_nul(text)) {
         return std::nullopt;
     }
     const std::string s(text);

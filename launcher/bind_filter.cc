@@ -1,0 +1,108 @@
+#include "launcher/bind_filter.h"
+
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "launcher/small_file.h"
+
+namespace portbind {
+
+namespace {
+
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
+
+Error unsupported(const std::string& why) {
+    return Error{ErrorKind::System, "cannot serve the command's own bind() calls: " + why,
+                 "use --activate and have the command take its sockets from fd 3 "
+                 "(LISTEN_FDS), or run a kernel >= 5.9"};
+}
+
+Error filter_error(const std::string& what, int err) {
+    return Error{ErrorKind::System,
+                 "cannot install the bind() filter: " + what + ": " + std::strerror(err),
+                 "use --activate instead"};
+}
+
+}  // namespace
+
+Status check_intercept_support() {
+    const auto actions = read_small_file("/proc/sys/kernel/seccomp/actions_avail", 4096);
+    if (!actions || actions->find("user_notif") == std::string::npos) {
+        return unsupported("this kernel has no seccomp user notification");
+    }
+    UniqueFd self(static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0)));
+    if (!self.valid()) {
+        return unsupported(std::string("pidfd_open() failed: ") + std::strerror(errno));
+    }
+    UniqueFd copy(static_cast<int>(::syscall(SYS_pidfd_getfd, self.get(), 0, 0)));
+    if (!copy.valid()) {
+        return unsupported(std::string("pidfd_getfd() failed: ") + std::strerror(errno));
+    }
+    return success();
+}
+
+Result<UniqueFd> install_bind_filter() {
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        ::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1) {
+        return filter_error("cannot set no_new_privs", errno);
+    }
+    std::unique_ptr<void, void (*)(scmp_filter_ctx)> ctx(seccomp_init(SCMP_ACT_ALLOW),
+                                                         seccomp_release);
+    if (!ctx) {
+        return filter_error("seccomp_init", ENOMEM);
+    }
+    int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ALLOW);
+    if (rc == 0) {
+        rc = seccomp_rule_add(ctx.get(), SCMP_ACT_NOTIFY, SCMP_SYS(bind), 0);
+    }
+    if (rc != 0) {
+        return filter_error("building the filter", -rc);
+    }
+    // Export the BPF and load it ourselves, to choose flags libseccomp 2.5 cannot set.
+    UniqueFd memfd(::memfd_create("portbind-bpf", MFD_CLOEXEC));
+    if (!memfd.valid()) {
+        return filter_error("memfd_create", errno);
+    }
+    rc = seccomp_export_bpf(ctx.get(), memfd.get());
+    if (rc != 0) {
+        return filter_error("exporting the filter", -rc);
+    }
+    const off_t bpf_size = ::lseek(memfd.get(), 0, SEEK_END);
+    if (bpf_size <= 0 || bpf_size % static_cast<off_t>(sizeof(sock_filter)) != 0 ||
+        bpf_size > 65536) {
+        return filter_error("exporting the filter", EINVAL);
+    }
+    std::vector<sock_filter> bpf(static_cast<std::size_t>(bpf_size) / sizeof(sock_filter));
+    if (::pread(memfd.get(), bpf.data(), static_cast<std::size_t>(bpf_size), 0) != bpf_size) {
+        return filter_error("reading the exported filter", errno);
+    }
+    sock_fprog prog{};
+    prog.len = static_cast<unsigned short>(bpf.size());
+    prog.filter = bpf.data();
+    long fd =
+        ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                  SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, &prog);
+    if (fd < 0 && errno == EINVAL) {  // kernels before 5.19
+        fd = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+                       &prog);
+    }
+    if (fd < 0) {
+        return filter_error("seccomp(SECCOMP_SET_MODE_FILTER)", errno);
+    }
+    return UniqueFd(static_cast<int>(fd));
+}
+
+}  // namespace portbind

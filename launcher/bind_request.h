@@ -1,0 +1,62 @@
+// What an intercepted bind() asks for. Pure: the app's raw sockaddr bytes (a copy the
+// binding process made; the app cannot change it any more) and facts about the app's socket
+// in, an Endpoint out, or nullopt when the bind is not one portbind serves (then the kernel
+// decides it with the app's own rights).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "policy/socket_spec.h"
+
+namespace portbind {
+
+struct SocketFacts {
+    int domain = 0;    // SO_DOMAIN
+    int type = 0;      // SO_TYPE
+    int protocol = 0;  // SO_PROTOCOL
+    bool v6only = false;
+};
+
+// Served: AF_INET and AF_INET6 sockets of type stream/TCP or datagram/UDP, binding a non-zero
+// port with a sockaddr of the socket's own family and full length. Not served: every other
+// family, type or protocol, port 0, IPv4-mapped IPv6 addresses and link-local scope ids
+// (which the policy cannot name), short or oversized sockaddrs.
+std::optional<Endpoint> decode_bind_request(std::span<const std::uint8_t> sockaddr,
+                                            const SocketFacts& socket);
+
+// Whether a --port spec covers what the app binds: same protocol and port, and the spec has
+// no address (all addresses) or exactly the bound one.
+bool spec_covers(const SocketSpec& spec, const Endpoint& endpoint);
+
+struct Policy;
+struct Caller;
+
+// What the binding process does with an intercepted bind() of `endpoint` by the program
+// `exe`. Pure.
+struct BindVerdict {
+    bool serve = false;               // bind it with CAP_NET_BIND_SERVICE
+    std::optional<std::size_t> spec;  // the covering --port spec, if any
+    std::string reason;               // why, for the log
+};
+
+struct BindRules {
+    const Policy* policy = nullptr;  // nullptr: the caller is root, not subject to the policy
+    const Caller* caller = nullptr;
+    const std::vector<SocketSpec>* specs = nullptr;  // empty: the policy alone decides
+    unsigned unprivileged_start = 1024;
+};
+
+// Unprivileged ports are never served (the kernel lets the app bind them itself); a
+// privileged one is served only if a --port spec covers it (when any was given) and the
+// policy permits it for `exe`.
+BindVerdict judge_bind(const BindRules& rules, const Endpoint& endpoint, const std::string& exe);
+
+// The status a shell reports for a waitpid() status: the exit code, or 128+N for death by
+// signal N.
+int shell_status(int wait_status);
+
+}  // namespace portbind
