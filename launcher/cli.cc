@@ -55,7 +55,10 @@ std::string help_text() {
     std::ostringstream out;
     out << "Usage: portbind [OPTIONS] --activate [--port SPEC]... [--] COMMAND [ARG]...\n"
            "       portbind check [--user USER] [--cmd PATH] [--policy FILE] SPEC...\n"
-           "       portbind who [PORT]...\n\n"
+           "       portbind who [PORT]...\n"
+           "       portbind setcap grant|revoke|list|reapply|audit ...   (root only)\n"
+           "       portbind serve [--socket PATH]\n"
+           "       portbind systemd-units NAME [--port SPEC]... -- COMMAND [ARG]...\n\n"
            "Bind privileged ports allowed by the administrator's policy, drop every privilege\n"
            "and run COMMAND with the sockets (see portbind(1) and portbind.conf(5)).\n\n"
         << launch_options();
@@ -222,6 +225,15 @@ Result<Invocation> parse_command_line(const std::vector<std::string>& args) {
         }
         if (!args.empty() && args[0] == "who") {
             return parse_who({args.begin() + 1, args.end()});
+        }
+        if (!args.empty() && args[0] == "setcap") {
+            return Invocation{SetcapArgs{{args.begin() + 1, args.end()}}};
+        }
+        if (!args.empty() && args[0] == "serve") {
+            return Invocation{ServeArgs{{args.begin() + 1, args.end()}}};
+        }
+        if (!args.empty() && args[0] == "systemd-units") {
+            return Invocation{SystemdUnitsArgs{{args.begin() + 1, args.end()}}};
         }
         return parse_launch(args);
     } catch (const po::error& e) {

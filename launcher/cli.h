@@ -41,13 +41,28 @@ struct WhoArgs {
     std::vector<std::uint16_t> ports;  // empty: every listening socket
 };
 
+// Subcommands with their own option parsing, in their own files: everything after the
+// subcommand's name, unparsed.
+struct SetcapArgs {
+    std::vector<std::string> args;  // `portbind setcap ...` (root only)
+};
+
+struct ServeArgs {
+    std::vector<std::string> args;  // `portbind serve ...` (the broker daemon)
+};
+
+struct SystemdUnitsArgs {
+    std::vector<std::string> args;  // `portbind systemd-units NAME --port SPEC... -- COMMAND`
+};
+
 struct HelpArgs {
     std::string text;
 };
 
 struct VersionArgs {};
 
-using Invocation = std::variant<LaunchArgs, CheckArgs, WhoArgs, HelpArgs, VersionArgs>;
+using Invocation = std::variant<LaunchArgs, CheckArgs, WhoArgs, SetcapArgs, ServeArgs,
+                                SystemdUnitsArgs, HelpArgs, VersionArgs>;
 
 Result<Invocation> parse_command_line(const std::vector<std::string>& args);
 

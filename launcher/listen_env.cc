@@ -7,8 +7,11 @@ namespace portbind {
 
 namespace {
 
+// systemd's protocol variables, plus listenfd/systemfd's LISTEN_FDS_FIRST_FD, which would
+// make such receivers look for sockets elsewhere. Other LISTEN_* names (LISTEN_ADDRESS,
+// LISTEN_PORT, ...) are apps' own settings and pass through.
 constexpr std::string_view kListenVariables[] = {"LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
-                                                 "LISTEN_PIDFDID"};
+                                                 "LISTEN_PIDFDID", "LISTEN_FDS_FIRST_FD"};
 
 bool is_listen_variable(std::string_view name) {
     return std::find(std::begin(kListenVariables), std::end(kListenVariables), name) !=

@@ -27,7 +27,8 @@ struct ListenFds {
 // Builds the command's environment from `inherited` (the raw environ entries):
 //  - drops entries without '=' or with an empty name, and later duplicates of a name
 //    (the first one wins, as in doas), so the result is deterministic;
-//  - drops every stale LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES, LISTEN_PIDFDID;
+//  - drops every stale LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES, LISTEN_PIDFDID and
+//    LISTEN_FDS_FIRST_FD (other LISTEN_* names are the app's own and pass through);
 //  - replaces or adds each of `overrides` (NAME, value);
 //  - appends LISTEN_* for `fds` when it has at least one name.
 std::vector<std::string> build_child_environment(

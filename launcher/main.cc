@@ -67,9 +67,12 @@ int main(int argc, char** argv) {
         return fail(invocation.error());
     }
 
-    // Phase 4: dispatch. Only the launcher keeps the bind capability.
+    // Phase 4: dispatch. Only the launcher and the broker keep the bind capability.
     if (auto* launch = std::get_if<LaunchArgs>(&invocation.value())) {
         return finish(run_launch(*launch, mode.value(), inherited.value()));
+    }
+    if (auto* serve = std::get_if<ServeArgs>(&invocation.value())) {
+        return finish(run_serve(serve->args, mode.value()));
     }
     if (may_bind) {
         if (auto s = drop_all_privileges(caller); !s.ok()) {
@@ -81,6 +84,17 @@ int main(int argc, char** argv) {
     }
     if (auto* who = std::get_if<WhoArgs>(&invocation.value())) {
         return finish(run_who(*who));
+    }
+    if (auto* setcap = std::get_if<SetcapArgs>(&invocation.value())) {
+        // The real uid, never the effective one: a setuid install must not make this root.
+        if (mode.value() != PrivilegeMode::Root) {
+            return fail(Error{ErrorKind::Denied, "refused 'portbind setcap': only root may use it",
+                              "run it as root, e.g. with sudo"});
+        }
+        return finish(run_setcap(setcap->args));
+    }
+    if (auto* units = std::get_if<SystemdUnitsArgs>(&invocation.value())) {
+        return finish(run_systemd_units(units->args));
     }
     if (auto* help = std::get_if<HelpArgs>(&invocation.value())) {
         std::cout << help->text;

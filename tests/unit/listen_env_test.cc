@@ -145,6 +145,7 @@ BOOST_AUTO_TEST_CASE(stale_listen_variables_removed) {
         "LISTEN_PID=2",
         "LISTEN_PIDFDID=",
         "LISTEN_FDNAMES=",
+        "LISTEN_FDS_FIRST_FD=3",
         "C=3",
     };
     {
@@ -172,12 +173,14 @@ BOOST_AUTO_TEST_CASE(stale_listen_variables_removed) {
 }
 
 BOOST_AUTO_TEST_CASE(other_listen_like_names_kept) {
-    // Only the four protocol variables are stale; look-alikes belong to the caller.
-    const std::vector<std::string_view> inherited = {"LISTEN_FDS_X=1", "LISTEN=2", "listen_fds=3",
-                                                     "XLISTEN_PID=4", "LISTEN_FD=5"};
+    // Only the protocol variables are stale; look-alikes and apps' own settings belong to
+    // the caller.
+    const std::vector<std::string_view> inherited = {
+        "LISTEN_FDS_X=1",         "LISTEN=2",        "listen_fds=3", "XLISTEN_PID=4", "LISTEN_FD=5",
+        "LISTEN_ADDRESS=0.0.0.0", "LISTEN_PORT=8080"};
     const Env env = build_child_environment(inherited, {}, fds({}, 0));
-    BOOST_TEST(env ==
-               (Env{"LISTEN_FDS_X=1", "LISTEN=2", "listen_fds=3", "XLISTEN_PID=4", "LISTEN_FD=5"}));
+    BOOST_TEST(env == (Env{"LISTEN_FDS_X=1", "LISTEN=2", "listen_fds=3", "XLISTEN_PID=4",
+                           "LISTEN_FD=5", "LISTEN_ADDRESS=0.0.0.0", "LISTEN_PORT=8080"}));
 }
 
 BOOST_AUTO_TEST_CASE(malformed_entries_dropped) {

@@ -1,0 +1,52 @@
+#!/bin/bash
+# Fixture cleanup for the portbind integration tests (ctest: integration.cleanup).
+# Kills leftover processes of the test users, removes leftover test network
+# namespaces, /opt/portbind-test, and the test users and groups.
+# Must run as root (exits 77 = skipped otherwise).
+set -euo pipefail
+
+if [ "$(id -u)" != 0 ]; then
+    echo "integration cleanup: needs root, skipping" >&2
+    exit 77
+fi
+
+USERS=(pb_alice pb_bob pb_carol)
+GROUPS_=(pbports pbextra)
+
+# Leftover per-case namespaces (named pbt-<pid> by lib.sh).
+while read -r ns _; do
+    case $ns in
+        pbt-*)
+            pids=$(ip netns pids "$ns" 2>/dev/null || true)
+            # shellcheck disable=SC2086
+            [ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
+            ip netns del "$ns" 2>/dev/null || true
+            ;;
+    esac
+done < <(ip netns list 2>/dev/null || true)
+
+for u in "${USERS[@]}"; do
+    if uid=$(id -u "$u" 2>/dev/null); then
+        for _ in 1 2 3 4 5; do
+            pkill -KILL -U "$uid" 2>/dev/null || true
+            pgrep -U "$uid" >/dev/null 2>&1 || break
+            sleep 0.2
+        done
+    fi
+done
+
+rm -rf /opt/portbind-test
+
+for u in "${USERS[@]}"; do
+    if getent passwd "$u" >/dev/null; then
+        userdel "$u" || echo "integration cleanup: could not delete user $u" >&2
+    fi
+    # userdel removes the user-private group unless something else uses it.
+    if getent group "$u" >/dev/null; then groupdel "$u" || true; fi
+done
+for g in "${GROUPS_[@]}"; do
+    if getent group "$g" >/dev/null; then
+        groupdel "$g" || echo "integration cleanup: could not delete group $g" >&2
+    fi
+done
+echo "integration cleanup: done"

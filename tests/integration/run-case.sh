@@ -1,0 +1,43 @@
+#!/bin/bash
+# Runs one integration case:  bash run-case.sh MODE CASE
+#   MODE  caps | setuid   (which installed copy of portbind to test)
+#   CASE  name of tests/integration/cases/CASE.sh
+# Exit 77 (ctest skip) when not root or when the fixture did not install
+# portbind for MODE; otherwise the case's own status (0 = all asserts passed).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+if [ $# -ne 2 ]; then
+    echo "usage: bash $0 caps|setuid CASE" >&2
+    exit 2
+fi
+MODE=$1
+CASE=$2
+case $MODE in
+    caps | setuid) ;;
+    *)
+        echo "run-case: unknown mode '$MODE' (caps|setuid)" >&2
+        exit 2
+        ;;
+esac
+case $CASE in
+    */* | .* | '')
+        echo "run-case: bad case name '$CASE'" >&2
+        exit 2
+        ;;
+esac
+if [ ! -f "$HERE/cases/$CASE.sh" ]; then
+    echo "run-case: no such case: $CASE" >&2
+    exit 2
+fi
+if [ "$(id -u)" != 0 ]; then
+    echo "run-case: $CASE needs root, skipping"
+    exit 77
+fi
+if [ ! -x "/opt/portbind-test/$MODE/bin/portbind" ]; then
+    echo "run-case: /opt/portbind-test/$MODE/bin/portbind is not installed (fixture setup failed or did not run), skipping"
+    exit 77
+fi
+
+exec bash "$HERE/cases/$CASE.sh" "$MODE"
