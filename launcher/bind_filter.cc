@@ -1,11 +1,15 @@
 #include "launcher/bind_filter.h"
 
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
+#include <signal.h>
+#include <sys/capability.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -43,13 +47,53 @@ Status check_intercept_support() {
     if (!actions || actions->find("user_notif") == std::string::npos) {
         return unsupported("this kernel has no seccomp user notification");
     }
-    UniqueFd self(static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0)));
-    if (!self.valid()) {
-        return unsupported(std::string("pidfd_open() failed: ") + std::strerror(errno));
+    // What the binding process will do to the app, tried on a child: Yama's ptrace_scope and
+    // LSMs decide on pidfd_getfd() and /proc/<pid>/mem between two processes, not on self.
+    int ready[2];
+    if (::pipe2(ready, O_CLOEXEC) != 0) {
+        return unsupported(std::string("pipe2() failed: ") + std::strerror(errno));
     }
-    UniqueFd copy(static_cast<int>(::syscall(SYS_pidfd_getfd, self.get(), 0, 0)));
-    if (!copy.valid()) {
-        return unsupported(std::string("pidfd_getfd() failed: ") + std::strerror(errno));
+    UniqueFd ready_read(ready[0]);
+    UniqueFd ready_write(ready[1]);
+    const pid_t child = ::fork();
+    if (child < 0) {
+        return unsupported(std::string("fork() failed: ") + std::strerror(errno));
+    }
+    if (child == 0) {
+        // Look like the app will after its exec: no capability, dumpable. Then say so.
+        cap_t none = cap_init();
+        if (none == nullptr || cap_set_proc(none) != 0 ||
+            ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0 || ::write(ready_write.get(), "r", 1) != 1) {
+            ::_exit(1);
+        }
+        ::pause();
+        ::_exit(0);
+    }
+    ready_write.reset();
+    char byte = 0;
+    ssize_t got = 0;
+    do {
+        got = ::read(ready_read.get(), &byte, 1);
+    } while (got < 0 && errno == EINTR);
+    std::string failure;
+    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, child, 0)));
+    if (got != 1) {
+        failure = "the probe process could not drop its capabilities";
+    } else if (!pidfd.valid()) {
+        failure = std::string("pidfd_open() failed: ") + std::strerror(errno);
+    } else if (UniqueFd copy(static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd.get(), 0, 0)));
+               !copy.valid()) {
+        failure = std::string("pidfd_getfd() failed: ") + std::strerror(errno) +
+                  (errno == EPERM ? " (kernel.yama.ptrace_scope >= 2?)" : "");
+    } else if (UniqueFd mem(::open(("/proc/" + std::to_string(child) + "/mem").c_str(),
+                                   O_RDONLY | O_CLOEXEC));
+               !mem.valid()) {
+        failure = std::string("cannot read a child's memory: ") + std::strerror(errno);
+    }
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    if (!failure.empty()) {
+        return unsupported(failure);
     }
     return success();
 }

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "policy/decide.h"
@@ -13,7 +14,8 @@ namespace portbind {
 std::optional<Endpoint> decode_bind_request(std::span<const std::uint8_t> sockaddr,
                                             const SocketFacts& socket) {
     Endpoint ep;
-    if (socket.type == SOCK_STREAM && socket.protocol == IPPROTO_TCP) {
+    const bool tcp = socket.protocol == IPPROTO_TCP || socket.protocol == kIpprotoMptcp;
+    if (socket.type == SOCK_STREAM && tcp) {
         ep.proto = Proto::Tcp;
     } else if (socket.type == SOCK_DGRAM && socket.protocol == IPPROTO_UDP) {
         ep.proto = Proto::Udp;
@@ -25,25 +27,30 @@ std::optional<Endpoint> decode_bind_request(std::span<const std::uint8_t> sockad
     }
     sa_family_t family = 0;
     std::memcpy(&family, sockaddr.data(), sizeof family);
-    if (family != socket.domain) {
-        return std::nullopt;
-    }
-    if (family == AF_INET && sockaddr.size() >= sizeof(sockaddr_in)) {
+    if (socket.domain == AF_INET && sockaddr.size() >= sizeof(sockaddr_in) &&
+        (family == AF_INET || family == AF_UNSPEC)) {
         sockaddr_in sin{};
         std::memcpy(&sin, sockaddr.data(), sizeof sin);
+        // The kernel takes AF_UNSPEC on an AF_INET socket as AF_INET, for INADDR_ANY only.
+        if (family == AF_UNSPEC && sin.sin_addr.s_addr != htonl(INADDR_ANY)) {
+            return std::nullopt;
+        }
         ep.address.family = Family::V4;
         std::memcpy(ep.address.bytes.data(), &sin.sin_addr, 4);
         ep.port = ntohs(sin.sin_port);
-    } else if (family == AF_INET6 && sockaddr.size() >= sizeof(sockaddr_in6)) {
-        sockaddr_in6 sin6{};
-        std::memcpy(&sin6, sockaddr.data(), sizeof sin6);
+    } else if (socket.domain == AF_INET6 && family == AF_INET6 &&
+               sockaddr.size() >= kSockaddrIn6MinLength) {
+        sockaddr_in6 sin6{};  // a 24-byte (RFC 2133) sockaddr_in6 has no scope id: zero
+        std::memcpy(&sin6, sockaddr.data(), std::min(sockaddr.size(), sizeof sin6));
         if (sin6.sin6_scope_id != 0 || IN6_IS_ADDR_V4MAPPED(&sin6.sin6_addr)) {
             return std::nullopt;
         }
         ep.address.family = Family::V6;
         std::memcpy(ep.address.bytes.data(), &sin6.sin6_addr, 16);
         ep.port = ntohs(sin6.sin6_port);
-        ep.dual_stack = ep.address.is_any() && !socket.v6only;
+        // Judged as dual-stack whatever IPV6_V6ONLY says now: the app can flip the option
+        // until the socket is bound, i.e. during our bind().
+        ep.dual_stack = ep.address.is_any();
     } else {
         return std::nullopt;
     }
@@ -62,21 +69,22 @@ bool spec_covers(const SocketSpec& spec, const Endpoint& endpoint) {
 
 BindVerdict judge_bind(const BindRules& rules, const Endpoint& endpoint, const std::string& exe) {
     BindVerdict v;
-    if (endpoint.port >= rules.unprivileged_start) {
-        v.reason = "unprivileged port";
-        return v;
-    }
-    if (rules.specs != nullptr && !rules.specs->empty()) {
+    const bool specs_given = rules.specs != nullptr && !rules.specs->empty();
+    if (specs_given) {
         for (std::size_t i = 0; i < rules.specs->size(); ++i) {
             if (spec_covers((*rules.specs)[i], endpoint)) {
                 v.spec = i;
                 break;
             }
         }
-        if (!v.spec) {
-            v.reason = "no --port given covers it";
-            return v;
-        }
+    }
+    if (endpoint.port >= rules.unprivileged_start) {
+        v.reason = "unprivileged port";
+        return v;
+    }
+    if (specs_given && !v.spec) {
+        v.reason = "no --port given covers it";
+        return v;
     }
     if (rules.policy == nullptr) {
         v.serve = true;

@@ -18,13 +18,20 @@ struct SocketFacts {
     int domain = 0;    // SO_DOMAIN
     int type = 0;      // SO_TYPE
     int protocol = 0;  // SO_PROTOCOL
-    bool v6only = false;
 };
 
-// Served: AF_INET and AF_INET6 sockets of type stream/TCP or datagram/UDP, binding a non-zero
-// port with a sockaddr of the socket's own family and full length. Not served: every other
-// family, type or protocol, port 0, IPv4-mapped IPv6 addresses and link-local scope ids
-// (which the policy cannot name), short or oversized sockaddrs.
+inline constexpr int kIpprotoMptcp = 262;
+inline constexpr std::size_t kSockaddrIn6MinLength = 24;  // SIN6_LEN_RFC2133
+
+// Served: AF_INET and AF_INET6 sockets of type stream (TCP or MPTCP) or datagram (UDP),
+// binding a non-zero port with a sockaddr of the socket's own family (or AF_UNSPEC with
+// INADDR_ANY on an AF_INET socket, which the kernel accepts) and a length the kernel accepts.
+// Not served: every other family, type or protocol, port 0, IPv4-mapped IPv6 addresses and
+// link-local scope ids (which the policy cannot name), short or oversized sockaddrs.
+//
+// An IPv6 wildcard bind is judged as dual-stack whatever the socket's IPV6_V6ONLY says:
+// the app still holds the socket and can flip that option until it is bound, so the
+// binding process must decide for the wider of the two outcomes.
 std::optional<Endpoint> decode_bind_request(std::span<const std::uint8_t> sockaddr,
                                             const SocketFacts& socket);
 
@@ -52,7 +59,8 @@ struct BindRules {
 
 // Unprivileged ports are never served (the kernel lets the app bind them itself); a
 // privileged one is served only if a --port spec covers it (when any was given) and the
-// policy permits it for `exe`.
+// policy permits it for `exe`. `spec` names the covering spec, served or not, so its
+// reservation can be released for the app's own bind.
 BindVerdict judge_bind(const BindRules& rules, const Endpoint& endpoint, const std::string& exe);
 
 // The status a shell reports for a waitpid() status: the exit code, or 128+N for death by

@@ -17,11 +17,18 @@
 #include "launcher/audit_log.h"
 #include "launcher/privilege.h"
 #include "launcher/small_file.h"
+#include "launcher/sockets.h"
 #include "policy/strict_number.h"
 
 namespace portbind {
 
 namespace {
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+constexpr unsigned kPidfdThread = O_EXCL;  // PIDFD_THREAD, Linux 6.9
 
 std::optional<pid_t> thread_group_of(pid_t tid) {
     const auto status = read_small_file("/proc/" + std::to_string(tid) + "/status", 1 << 16);
@@ -53,24 +60,37 @@ std::optional<SocketFacts> socket_facts(int fd) {
         !read_int_option(fd, SOL_SOCKET, SO_PROTOCOL, f.protocol)) {
         return std::nullopt;
     }
-    if (f.domain == AF_INET6) {
-        int v6only = 0;
-        if (!read_int_option(fd, IPPROTO_IPV6, IPV6_V6ONLY, v6only)) {
-            return std::nullopt;
-        }
-        f.v6only = v6only != 0;
-    }
     return f;
 }
 
-std::string executable_of(pid_t tgid) {
+// The network namespace cookie of a socket (Linux 5.14); nullopt where unsupported.
+std::optional<std::uint64_t> netns_cookie(int fd) {
+    std::uint64_t cookie = 0;
+    socklen_t len = sizeof cookie;
+    if (::getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) != 0 || len != sizeof cookie) {
+        return std::nullopt;
+    }
+    return cookie;
+}
+
+std::string executable_of(pid_t pid) {
     char buf[PATH_MAX] = {};
-    const std::string link = "/proc/" + std::to_string(tgid) + "/exe";
+    const std::string link = "/proc/" + std::to_string(pid) + "/exe";
     const ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
     return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
 }
 
 }  // namespace
+
+Result<std::unique_ptr<BindService>> BindService::create(BindServiceConfig config,
+                                                         UniqueFd listener) {
+    std::unique_ptr<BindService> service(new BindService(std::move(config), std::move(listener)));
+    if (service->request_ == nullptr) {
+        return Error{ErrorKind::System, "cannot allocate seccomp notification buffers",
+                     "use --activate instead"};
+    }
+    return service;
+}
 
 BindService::BindService(BindServiceConfig config, UniqueFd listener)
     : config_(std::move(config)), listener_(std::move(listener)) {
@@ -78,6 +98,13 @@ BindService::BindService(BindServiceConfig config, UniqueFd listener)
     rules_.caller = &config_.caller;
     rules_.specs = &config_.specs;
     rules_.unprivileged_start = config_.unprivileged_start;
+    UniqueFd probe(::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!probe.valid()) {
+        probe.reset(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    }
+    if (probe.valid()) {
+        netns_cookie_ = netns_cookie(probe.get());
+    }
     if (seccomp_notify_alloc(&request_, &response_) != 0) {
         request_ = nullptr;
         response_ = nullptr;
@@ -94,10 +121,37 @@ bool BindService::still_valid(std::uint64_t id) const {
     return seccomp_notify_id_valid(listener_.get(), id) == 0;
 }
 
-void BindService::serve_one() {
-    if (request_ == nullptr) {
+void BindService::release_reservation(std::optional<std::size_t> spec) {
+    if (spec && *spec < config_.reservations.size()) {
+        config_.reservations[*spec].socket.reset();
+    }
+}
+
+// After a served bind failed: take the port again, so it stays reserved for a retry.
+void BindService::restore_reservation(std::optional<std::size_t> spec) {
+    if (!spec || *spec >= config_.reservations.size() ||
+        config_.reservations[*spec].socket.valid()) {
         return;
     }
+    Reservation& r = config_.reservations[*spec];
+    auto fd = open_socket(r.endpoint, config_.options);
+    if (!fd.ok()) {
+        return;
+    }
+    std::optional<BindCapability> capability;
+    if (r.privileged) {
+        auto raised = BindCapability::raise();
+        if (!raised.ok()) {
+            return;
+        }
+        capability.emplace(std::move(raised).value());
+    }
+    if (bind_socket(fd.value().get(), r.endpoint) == 0) {
+        r.socket = std::move(fd).value();
+    }
+}
+
+void BindService::serve_one() {
     // The kernel refuses (EINVAL) a request buffer that is not zeroed.
     std::memset(request_, 0, sizeof(*request_));
     if (seccomp_notify_receive(listener_.get(), request_) != 0) {
@@ -113,6 +167,7 @@ void BindService::serve_one() {
 
 BindService::Answer BindService::handle(const seccomp_notif& request) {
     const Answer kernel_decides{};
+    const auto pid = static_cast<pid_t>(request.pid);
     if (request.data.nr != SCMP_SYS(bind)) {
         return kernel_decides;
     }
@@ -122,70 +177,95 @@ BindService::Answer BindService::handle(const seccomp_notif& request) {
     if (length < sizeof(sa_family_t) || length > sizeof(sockaddr_storage)) {
         return kernel_decides;
     }
+    const std::string prefix = config_.who + " pid " + std::to_string(pid) + ": ";
+    auto cannot_inspect = [&](const char* what) {
+        log_decision(false, prefix + "bind() left to the kernel: cannot " + what + ": " +
+                                std::strerror(errno));
+        return kernel_decides;
+    };
 
     // 1. Our own copy of the sockaddr; valid only if the bind() is still waiting for us.
     std::uint8_t copy[sizeof(sockaddr_storage)] = {};
     {
-        UniqueFd mem(::open(("/proc/" + std::to_string(request.pid) + "/mem").c_str(),
-                            O_RDONLY | O_CLOEXEC));
-        if (!mem.valid() || ::pread(mem.get(), copy, length, static_cast<off_t>(address)) !=
-                                static_cast<ssize_t>(length)) {
-            return kernel_decides;
+        UniqueFd mem(
+            ::open(("/proc/" + std::to_string(pid) + "/mem").c_str(), O_RDONLY | O_CLOEXEC));
+        if (!mem.valid()) {
+            return cannot_inspect("open the app's memory");
+        }
+        if (::pread(mem.get(), copy, length, static_cast<off_t>(address)) !=
+            static_cast<ssize_t>(length)) {
+            return kernel_decides;  // an invalid pointer: the kernel answers EFAULT
         }
     }
-    const auto tgid = thread_group_of(static_cast<pid_t>(request.pid));
+    const auto tgid = thread_group_of(pid);
     if (!tgid || !still_valid(request.id)) {
         return kernel_decides;
     }
 
-    // 2. The app's socket itself.
-    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, *tgid, 0)));
+    // 2. The socket itself, from the calling thread's own fd table (a thread cloned without
+    //    CLONE_FILES has its own); before Linux 6.9 pidfds name whole processes, and the
+    //    thread group's table is used.
+    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, kPidfdThread)));
+    if (!pidfd.valid() && errno == EINVAL) {
+        pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, *tgid, 0)));
+    }
     if (!pidfd.valid()) {
-        return kernel_decides;
+        return cannot_inspect("open a pidfd for the app");
     }
     UniqueFd socket(static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd.get(), app_fd, 0)));
-    const std::string exe = executable_of(*tgid);
+    if (!socket.valid() && errno != EBADF) {
+        return cannot_inspect("get the app's socket");
+    }
+    const std::string exe = executable_of(pid);
     if (!socket.valid() || !still_valid(request.id)) {
         return kernel_decides;
     }
 
-    // 3. Decode and judge the copy.
+    // 3. Only the caller's own sockets, of this network namespace; decode and judge the copy.
     const auto facts = socket_facts(socket.get());
     if (!facts) {
-        return kernel_decides;
+        return kernel_decides;  // not a socket: the kernel answers ENOTSOCK
     }
     const auto endpoint = decode_bind_request(std::span(copy, length), *facts);
     if (!endpoint) {
         return kernel_decides;
     }
+    const BindVerdict verdict = judge_bind(rules_, *endpoint, exe);
+    const std::string line = prefix + "cmd " + exe + " bind " + endpoint->to_string() + ": ";
+    if (!verdict.serve) {
+        if (endpoint->port < config_.unprivileged_start) {
+            log_decision(false, line + verdict.reason);
+        }
+        release_reservation(verdict.spec);  // an unprivileged port: the app binds it itself
+        return kernel_decides;
+    }
     struct stat st {};
-    const bool have_inode = ::fstat(socket.get(), &st) == 0;
+    if (::fstat(socket.get(), &st) != 0 || st.st_uid != config_.uid) {
+        log_decision(false, line + "the socket belongs to uid " + std::to_string(st.st_uid) +
+                                ", not the caller");
+        return kernel_decides;
+    }
+    const auto cookie = netns_cookie(socket.get());
+    if (netns_cookie_ && cookie != netns_cookie_) {
+        log_decision(false, line + "the socket belongs to another network namespace");
+        return kernel_decides;
+    }
     sockaddr_storage bound{};
     socklen_t bound_len = sizeof bound;
-    if (have_inode && served_inodes_.count(st.st_ino) != 0 &&
+    if (served_inodes_.count(st.st_ino) != 0 &&
         ::getsockname(socket.get(), reinterpret_cast<sockaddr*>(&bound), &bound_len) == 0 &&
         bound_len == length && std::memcmp(&bound, copy, length) == 0) {
         return Answer{false, 0};  // a bind() restarted after we served it: already done
     }
-    const BindVerdict verdict = judge_bind(rules_, *endpoint, exe);
-    const std::string line = config_.who + " pid " + std::to_string(*tgid) + " cmd " + exe +
-                             " bind " + endpoint->to_string() + ": " + verdict.reason;
-    if (!verdict.serve) {
-        if (endpoint->port < config_.unprivileged_start) {
-            log_decision(false, line);
-        }
-        return kernel_decides;
-    }
 
-    // 4. Bind the app's socket from our copy.
-    if (verdict.spec) {
-        config_.reservations.at(*verdict.spec).reset();
-    }
+    // 4. Bind the app's socket from our copy, with the capability effective for that alone.
+    release_reservation(verdict.spec);
     int result = 0;
     {
         auto capability = BindCapability::raise();
         if (!capability.ok()) {
-            log_decision(false, line + ": " + capability.error().message);
+            log_decision(false, line + capability.error().message);
+            restore_reservation(verdict.spec);
             return Answer{false, -EACCES};
         }
         if (::bind(socket.get(), reinterpret_cast<const sockaddr*>(copy),
@@ -193,15 +273,14 @@ BindService::Answer BindService::handle(const seccomp_notif& request) {
             result = -errno;
         }
     }
-    if (result == 0 && endpoint->proto == Proto::Tcp && ::listen(socket.get(), SOMAXCONN) != 0) {
-        result = -errno;
-    }
-    if (result == 0 && have_inode) {
+    if (result == 0) {
         served_inodes_.insert(st.st_ino);
+        log_decision(true, line + verdict.reason);
+    } else {
+        restore_reservation(verdict.spec);
+        log_decision(false,
+                     line + verdict.reason + ", but bind() failed: " + std::strerror(-result));
     }
-    log_decision(
-        result == 0,
-        line + (result == 0 ? "" : std::string(": bind failed: ") + std::strerror(-result)));
     return Answer{false, result};
 }
 

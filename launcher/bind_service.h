@@ -5,46 +5,60 @@
 // workers, while the app, holding no capability, can neither ptrace it nor read its memory).
 //
 // For each notification, in this order (seccomp_unotify(2)):
-//   1. copy the sockaddr out of the app's memory, then check the notification is still
-//      valid, so the copy belongs to this very bind();
-//   2. take a duplicate of the app's socket with pidfd_getfd(), check validity again;
-//   3. decode and judge the copy (bind_request.h); a bind not served is CONTINUEd and the
-//      kernel decides it with the app's own rights;
+//   1. copy the sockaddr out of the calling thread's memory, then check the notification is
+//      still valid, so the copy belongs to this very bind();
+//   2. take a duplicate of the socket from the calling thread's fd table with
+//      pidfd_getfd(), check validity again;
+//   3. require the socket to belong to the caller's uid and to this network namespace, decode
+//      and judge the copy (bind_request.h); a bind not served is CONTINUEd and the kernel
+//      decides it with the app's own rights;
 //   4. a served bind is performed on the app's own socket from the copy, with the capability
-//      effective only for that bind(); a TCP socket is then put in the listening state, so
-//      it can never originate a connection from a privileged port; the app gets bind()'s
-//      result. A served bind is never CONTINUEd.
+//      effective only for that bind(), and the app gets bind()'s result. A served bind is
+//      never CONTINUEd.
+// A --port reservation covering the bind is released just before it (and restored if a
+// served bind fails), so the app's own socket can take the port.
 #pragma once
 
 #include <sys/types.h>
 
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "launcher/bind_request.h"
+#include "launcher/socket_options.h"
 #include "launcher/unique_fd.h"
 #include "policy/decide.h"
 #include "policy/policy.h"
+#include "policy/result.h"
 
 struct seccomp_notif;
 struct seccomp_notif_resp;
 
 namespace portbind {
 
+struct Reservation {
+    Endpoint endpoint;
+    bool privileged = false;
+    UniqueFd socket;  // invalid once released
+};
+
 struct BindServiceConfig {
     std::unique_ptr<Policy> policy;  // nullptr: the caller is root, not subject to the policy
     Caller caller;
+    uid_t uid = 0;    // the caller's uid: only its own sockets are served
     std::string who;  // "user alice (uid 1000)", for the log
     std::vector<SocketSpec> specs;
-    std::vector<UniqueFd> reservations;  // parallel to specs; released by the first covered bind
+    std::vector<Reservation> reservations;  // parallel to specs
+    SocketOptions options;                  // to restore a reservation
     unsigned unprivileged_start = 1024;
 };
 
 class BindService {
   public:
-    BindService(BindServiceConfig config, UniqueFd listener);
+    static Result<std::unique_ptr<BindService>> create(BindServiceConfig config, UniqueFd listener);
     ~BindService();
     BindService(const BindService&) = delete;
     BindService& operator=(const BindService&) = delete;
@@ -55,16 +69,21 @@ class BindService {
     void serve_one();
 
   private:
+    BindService(BindServiceConfig config, UniqueFd listener);
+
     struct Answer {
         bool proceed = true;  // CONTINUE: let the kernel decide with the app's rights
         int error = 0;        // otherwise bind()'s result: 0 or -errno
     };
     Answer handle(const seccomp_notif& request);
     bool still_valid(std::uint64_t id) const;
+    void release_reservation(std::optional<std::size_t> spec);
+    void restore_reservation(std::optional<std::size_t> spec);
 
     BindServiceConfig config_;
     BindRules rules_;
     UniqueFd listener_;
+    std::optional<std::uint64_t> netns_cookie_;  // nullopt: the kernel cannot tell
     seccomp_notif* request_ = nullptr;
     seccomp_notif_resp* response_ = nullptr;
     std::set<std::uint64_t> served_inodes_;  // sockets this service bound (restarted binds)

@@ -232,10 +232,10 @@ Result<std::vector<UniqueFd>> bind_all(const LaunchArgs& args, const Plan& plan)
             }
             capability.emplace(std::move(raised).value());
         }
-        Status bound = bind_socket(fd.value().get(), ep);
+        const int err = bind_socket(fd.value().get(), ep);
         capability.reset();  // effective only for the bind() itself
-        if (!bound.ok()) {
-            return std::move(bound).take_error();
+        if (err != 0) {
+            return bind_error(ep, err);
         }
         if (args.activate) {
             if (auto s = start_listening(fd.value().get(), ep, args.socket.backlog); !s.ok()) {
@@ -260,12 +260,24 @@ std::vector<std::pair<std::string, std::string>> identity_overrides(const Launch
     return env;
 }
 
-std::vector<std::string_view> inherited_environment() {
-    std::vector<std::string_view> env;
+// The caller's environment. In secure-execution mode (setuid or file capabilities) glibc has
+// already removed the loader's "unsafe" variables (LD_*, TMPDIR, TZDIR, ...) from environ;
+// the original strings cannot be read back (the process is not dumpable, so
+// /proc/self/environ is root's), and the command does not get them: as with sudo, set them
+// inside the command (`portbind ... -- env TMPDIR=/x app`).
+std::vector<std::string> caller_environment() {
+    std::vector<std::string> env;
     for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
         env.emplace_back(*e);
     }
     return env;
+}
+
+std::vector<std::string> command_environment(const LaunchArgs& args, const Identity& target,
+                                             const ListenFds& fds) {
+    const std::vector<std::string> inherited = caller_environment();
+    const std::vector<std::string_view> views(inherited.begin(), inherited.end());
+    return build_child_environment(views, identity_overrides(args, target), fds);
 }
 
 Status drop_for_command(const LaunchArgs& args, PrivilegeMode mode, const Plan& plan) {
@@ -293,8 +305,7 @@ Error hand_over_by_activation(const LaunchArgs& args, PrivilegeMode mode, Plan& 
     }
     fds.pid = ::getpid();  // portbind execs in place, so the command keeps this pid
     fds.pidfd_id = own_pidfd_id();
-    const auto env = build_child_environment(inherited_environment(),
-                                             identity_overrides(args, plan.target), fds);
+    const auto env = command_environment(args, plan.target, fds);
     if (auto s = place_listen_fds(std::move(sockets)); !s.ok()) {
         return std::move(s).take_error();
     }
@@ -322,8 +333,7 @@ Error hand_over_by_activation(const LaunchArgs& args, PrivilegeMode mode, Plan& 
     if (auto s = send_fd(channel.get(), listener.value().get()); !s.ok()) {
         ::_exit(kExitFailure);
     }
-    const auto env = build_child_environment(inherited_environment(),
-                                             identity_overrides(args, plan.target), ListenFds{});
+    const auto env = command_environment(args, plan.target, ListenFds{});
     // Closes every fd from 3 up: the listener, the channel, the reservations, syslog.
     if (auto s = place_listen_fds({}); !s.ok()) {
         ::_exit(kExitFailure);
@@ -359,16 +369,24 @@ Result<int> hand_over_by_binding(const LaunchArgs& args, PrivilegeMode mode, Pla
     config.policy = std::move(plan.policy);
     config.caller = policy_names(plan.target);
     config.who = who(plan.target) + " (uid " + std::to_string(plan.target.uid) + ")";
+    config.uid = plan.target.uid;
     config.specs = args.specs;
-    config.reservations = std::move(reservations);
+    config.options = args.socket;
+    for (std::size_t i = 0; i < reservations.size(); ++i) {
+        config.reservations.push_back(
+            Reservation{plan.endpoints[i], plan.privileged[i], std::move(reservations[i])});
+    }
     config.unprivileged_start = read_unprivileged_port_start();
     for (const std::string& line : plan.grant_log) {
         log_decision(true, line + " (reserved)");
     }
 
-    const sigset_t forwarded = forwarded_signals();
+    const sigset_t blocked = supervisor_blocked_signals();
     sigset_t original_mask;
-    ::sigprocmask(SIG_BLOCK, &forwarded, &original_mask);
+    ::sigprocmask(SIG_BLOCK, &blocked, &original_mask);
+    // Orphans of the app come to us, not init: still our descendants, still served under
+    // Yama ptrace_scope=1, and reaped.
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     struct sigaction default_chld {};
     default_chld.sa_handler = SIG_DFL;
     struct sigaction original_chld {};
@@ -399,8 +417,13 @@ Result<int> hand_over_by_binding(const LaunchArgs& args, PrivilegeMode mode, Pla
         return std::move(listener).take_error();
     }
     binder_end.reset();
-    BindService service(std::move(config), std::move(listener).value());
-    return supervise(app, service);
+    auto service = BindService::create(std::move(config), std::move(listener).value());
+    if (!service.ok()) {
+        ::kill(app, SIGKILL);
+        ::waitpid(app, nullptr, 0);
+        return std::move(service).take_error();
+    }
+    return supervise(app, *service.value());
 }
 
 }  // namespace

@@ -142,8 +142,12 @@ Result<PrivilegeMode> detect_privilege_mode() {
     }
     if (e != r || s != r) {
         return Error{ErrorKind::Untrusted,
-                     "portbind is installed setuid to uid " + std::to_string(e) + ", not root",
-                     "reinstall it setuid root or with cap_net_bind_service=p"};
+                     "portbind runs with effective uid " + std::to_string(e) + " and saved uid " +
+                         std::to_string(s) + " but real uid " + std::to_string(r) +
+                         " (installed setuid to a user other than root, or started by such a "
+                         "program)",
+                     "install it setuid root or with cap_net_bind_service=p, and start it "
+                     "with matching ids"};
     }
     CapPtr caps = make_caps(cap_get_proc());
     if (!caps) {

@@ -92,7 +92,7 @@ Result<UniqueFd> open_socket(const Endpoint& endpoint, const SocketOptions& opti
     return fd;
 }
 
-Status bind_socket(int fd, const Endpoint& endpoint) {
+int bind_socket(int fd, const Endpoint& endpoint) {
     sockaddr_storage storage{};
     socklen_t len = 0;
     if (endpoint.address.family == Family::V4) {
@@ -108,10 +108,10 @@ Status bind_socket(int fd, const Endpoint& endpoint) {
         std::memcpy(&sin6->sin6_addr, endpoint.address.bytes.data(), 16);
         len = sizeof(sockaddr_in6);
     }
-    if (::bind(fd, reinterpret_cast<const sockaddr*>(&storage), len) == 0) {
-        return success();
-    }
-    const int err = errno;
+    return ::bind(fd, reinterpret_cast<const sockaddr*>(&storage), len) == 0 ? 0 : errno;
+}
+
+Error bind_error(const Endpoint& endpoint, int err) {
     switch (err) {
         case EADDRINUSE: {
             const std::string holder = describe_port_holders(endpoint.port, endpoint.proto);

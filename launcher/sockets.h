@@ -25,8 +25,13 @@ unsigned read_unprivileged_port_start();
 // A new close-on-exec socket for `endpoint` with the options applied, not yet bound.
 Result<UniqueFd> open_socket(const Endpoint& endpoint, const SocketOptions& options);
 
-// bind(); an "address in use" error names the holder when the caller may see it.
-Status bind_socket(int fd, const Endpoint& endpoint);
+// bind() alone: 0 or the errno. Nothing else happens here, because callers run it with
+// CAP_NET_BIND_SERVICE effective and lower it before doing anything more.
+int bind_socket(int fd, const Endpoint& endpoint);
+
+// The message for a failed bind_socket(); "address in use" names the holder when the caller
+// may see it (a /proc scan: call it only after the capability is lowered).
+Error bind_error(const Endpoint& endpoint, int err);
 
 // listen() for stream sockets; datagram sockets are left as they are.
 Status start_listening(int fd, const Endpoint& endpoint, int backlog);

@@ -30,15 +30,36 @@ bool covers(const std::vector<AddressPattern>& patterns, const IpAddress& addres
     });
 }
 
+// Whether a rule's patterns reach the wildcard address of `family` (0.0.0.0 or ::). A socket
+// bound there serves every address of the family, so a permit must name the whole family
+// (`*`, a /0 network, or the wildcard address itself), while a deny that names any address of
+// the family applies to it.
+bool covers_wildcard(const std::vector<AddressPattern>& patterns, Family family, Action action) {
+    const unsigned full = family == Family::V4 ? 32 : 128;
+    return std::any_of(patterns.begin(), patterns.end(), [&](const AddressPattern& p) {
+        if (p.any) {
+            return true;
+        }
+        if (p.network.base.family != family) {
+            return false;
+        }
+        return action == Action::Deny || p.network.prefix == 0 ||
+               (p.network.prefix == full && p.network.base.is_any());
+    });
+}
+
 bool address_matches(const Rule& rule, const Endpoint& endpoint) {
     if (!rule.addresses) {
         return true;
     }
-    if (!endpoint.dual_stack) {
+    if (!endpoint.address.is_any()) {
         return covers(*rule.addresses, endpoint.address);
     }
-    const bool v4 = covers(*rule.addresses, IpAddress::any(Family::V4));
-    const bool v6 = covers(*rule.addresses, IpAddress::any(Family::V6));
+    if (!endpoint.dual_stack) {
+        return covers_wildcard(*rule.addresses, endpoint.address.family, rule.action);
+    }
+    const bool v4 = covers_wildcard(*rule.addresses, Family::V4, rule.action);
+    const bool v6 = covers_wildcard(*rule.addresses, Family::V6, rule.action);
     return rule.action == Action::Permit ? (v4 && v6) : (v4 || v6);
 }
 

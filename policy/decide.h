@@ -30,8 +30,10 @@ struct Decision {
 
 // The last matching rule decides; no match, or an invalid policy, denies.
 //
-// A dual-stack wildcard endpoint claims both 0.0.0.0 and ::, so a permit rule matches it only
-// when its addresses cover both, while a deny rule matches when it covers either.
+// A wildcard endpoint (0.0.0.0 or ::) serves every address of its family: a permit rule
+// matches it only if its addresses name the whole family (`*`, a /0, or the wildcard address
+// itself), a deny rule if any of its addresses is of that family. A dual-stack wildcard
+// claims both families: a permit must reach both, a deny either.
 Decision decide(const Policy& policy, const Caller& caller, const Request& request);
 
 bool rule_matches(const Rule& rule, const Caller& caller, const Request& request);

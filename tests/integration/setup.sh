@@ -81,6 +81,7 @@ cmake -S "$SRC" -B "$ITEST" \
     -DBUILD_TESTING=OFF \
     -DCMAKE_INSTALL_PREFIX="$ROOT/caps" \
     -DCMAKE_INSTALL_SYSCONFDIR="$ROOT/etc" \
+    -DCMAKE_INSTALL_LOCALSTATEDIR="$ROOT/var" \
     -DPORTBIND_SETUID=OFF
 cmake --build "$ITEST" -j"$JOBS"
 cmake --install "$ITEST"

@@ -37,10 +37,9 @@ std::vector<std::uint8_t> v6(const char* address, std::uint16_t port, std::uint3
     return bytes;
 }
 
-const SocketFacts kTcp4{AF_INET, SOCK_STREAM, IPPROTO_TCP, false};
-const SocketFacts kUdp4{AF_INET, SOCK_DGRAM, IPPROTO_UDP, false};
-const SocketFacts kTcp6{AF_INET6, SOCK_STREAM, IPPROTO_TCP, false};
-const SocketFacts kTcp6Only{AF_INET6, SOCK_STREAM, IPPROTO_TCP, true};
+const SocketFacts kTcp4{AF_INET, SOCK_STREAM, IPPROTO_TCP};
+const SocketFacts kUdp4{AF_INET, SOCK_DGRAM, IPPROTO_UDP};
+const SocketFacts kTcp6{AF_INET6, SOCK_STREAM, IPPROTO_TCP};
 
 }  // namespace
 
@@ -60,9 +59,11 @@ BOOST_AUTO_TEST_CASE(decodes_served_binds) {
     BOOST_TEST(ep->dual_stack);
     BOOST_TEST(ep->to_string() == "443/tcp on [::] (dual-stack)");
 
-    ep = decode_bind_request(v6("::", 443), kTcp6Only);
+    // The app can flip IPV6_V6ONLY until the socket is bound, so a wildcard bind is always
+    // judged for the wider outcome.
+    ep = decode_bind_request(v6("::", 443), kTcp6);
     BOOST_TEST_REQUIRE(ep.has_value());
-    BOOST_TEST(!ep->dual_stack);
+    BOOST_TEST(ep->dual_stack);
 
     ep = decode_bind_request(v6("::1", 80), kTcp6);
     BOOST_TEST_REQUIRE(ep.has_value());
@@ -76,12 +77,11 @@ BOOST_AUTO_TEST_CASE(leaves_everything_else_to_the_kernel) {
     BOOST_TEST(!decode_bind_request(good6, kTcp4).has_value());
     BOOST_TEST(!decode_bind_request(good4, kTcp6).has_value());
     // Other families, types and protocols.
-    BOOST_TEST(!decode_bind_request(good4, SocketFacts{AF_UNIX, SOCK_STREAM, 0, false}));
-    BOOST_TEST(!decode_bind_request(good4, SocketFacts{AF_INET, SOCK_RAW, IPPROTO_TCP, false}));
-    BOOST_TEST(!decode_bind_request(good4, SocketFacts{AF_INET, SOCK_STREAM, 132, false}));  // SCTP
-    BOOST_TEST(!decode_bind_request(good4, SocketFacts{AF_INET, SOCK_DGRAM, IPPROTO_TCP, false}));
-    BOOST_TEST(
-        !decode_bind_request(good4, SocketFacts{AF_INET, SOCK_SEQPACKET, IPPROTO_TCP, false}));
+    BOOST_TEST(!decode_bind_request(good4, SocketFacts{AF_UNIX, SOCK_STREAM, 0}));
+    BOOST_TEST(!decode_bind_request(good4, SocketFacts{AF_INET, SOCK_RAW, IPPROTO_TCP}));
+    BOOST_TEST(!decode_bind_request(good4, SocketFacts{AF_INET, SOCK_STREAM, 132}));  // SCTP
+    BOOST_TEST(!decode_bind_request(good4, SocketFacts{AF_INET, SOCK_DGRAM, IPPROTO_TCP}));
+    BOOST_TEST(!decode_bind_request(good4, SocketFacts{AF_INET, SOCK_SEQPACKET, IPPROTO_TCP}));
     // Port 0, scope ids, IPv4-mapped addresses.
     BOOST_TEST(!decode_bind_request(v4("0.0.0.0", 0), kTcp4).has_value());
     BOOST_TEST(!decode_bind_request(v6("fe80::1", 443, 2), kTcp6).has_value());
@@ -94,9 +94,34 @@ BOOST_AUTO_TEST_CASE(leaves_everything_else_to_the_kernel) {
         }
     }
     BOOST_TEST(!decode_bind_request(std::span(good6.data(), 23), kTcp6).has_value());
+    BOOST_TEST(!decode_bind_request(std::span(good4.data(), 2), kTcp4).has_value());
     std::vector<std::uint8_t> huge(sizeof(sockaddr_storage) + 1, 0);
     std::memcpy(huge.data(), good4.data(), good4.size());
     BOOST_TEST(!decode_bind_request(huge, kTcp4).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(forms_the_kernel_accepts) {
+    // AF_UNSPEC with INADDR_ANY on an AF_INET socket.
+    auto unspec = v4("0.0.0.0", 443);
+    unspec[0] = AF_UNSPEC;
+    unspec[1] = 0;
+    auto ep = decode_bind_request(unspec, kTcp4);
+    BOOST_TEST_REQUIRE(ep.has_value());
+    BOOST_TEST(ep->to_string() == "443/tcp on 0.0.0.0");
+    auto unspec_addr = v4("127.0.0.1", 443);
+    unspec_addr[0] = AF_UNSPEC;
+    unspec_addr[1] = 0;
+    BOOST_TEST(!decode_bind_request(unspec_addr, kTcp4).has_value());  // the kernel refuses it
+    BOOST_TEST(!decode_bind_request(unspec, kTcp6).has_value());
+    // The 24-byte RFC 2133 sockaddr_in6 (no scope id field).
+    const auto short6 = v6("::1", 80);
+    ep = decode_bind_request(std::span(short6.data(), 24), kTcp6);
+    BOOST_TEST_REQUIRE(ep.has_value());
+    BOOST_TEST(ep->to_string() == "80/tcp on [::1]");
+    // MPTCP stream sockets are TCP to the policy.
+    ep = decode_bind_request(v4("0.0.0.0", 443), SocketFacts{AF_INET, SOCK_STREAM, kIpprotoMptcp});
+    BOOST_TEST_REQUIRE(ep.has_value());
+    BOOST_TEST((ep->proto == Proto::Tcp));
 }
 
 BOOST_AUTO_TEST_CASE(longer_sockaddr_is_accepted_as_the_kernel_does) {
@@ -138,8 +163,12 @@ BOOST_AUTO_TEST_CASE(verdicts) {
     const Endpoint high = *decode_bind_request(v4("0.0.0.0", 8080), kTcp4);
     const Endpoint internal = *decode_bind_request(v4("10.1.2.3", 443), kTcp4);
 
-    BOOST_TEST(judge_bind(rules, https, "/usr/bin/node").serve);
-    BOOST_TEST(judge_bind(rules, https, "/usr/bin/node").reason == "permitted by p.conf:1");
+    const Endpoint public_https = *decode_bind_request(v4("192.0.2.1", 443), kTcp4);
+    BOOST_TEST(judge_bind(rules, public_https, "/usr/bin/node").serve);
+    BOOST_TEST(judge_bind(rules, public_https, "/usr/bin/node").reason == "permitted by p.conf:1");
+    // The wildcard would also serve 10.0.0.0/8, which line 3 denies.
+    BOOST_TEST(!judge_bind(rules, https, "/usr/bin/node").serve);
+    BOOST_TEST(judge_bind(rules, https, "/usr/bin/node").reason == "denied by p.conf:3");
     BOOST_TEST(!judge_bind(rules, internal, "/usr/bin/node").serve);
     BOOST_TEST(judge_bind(rules, internal, "/usr/bin/node").reason == "denied by p.conf:3");
     BOOST_TEST(!judge_bind(rules, high, "/usr/bin/node").serve);  // the kernel allows it anyway
@@ -148,8 +177,8 @@ BOOST_AUTO_TEST_CASE(verdicts) {
     BOOST_TEST(!judge_bind(rules, http, "/usr/bin/node").serve);  // cmd rule: the binding program
 
     rules.caller = &bob;
-    BOOST_TEST(!judge_bind(rules, https, "/usr/bin/node").serve);
-    BOOST_TEST(judge_bind(rules, https, "/usr/bin/node").reason == "no rule permits it");
+    BOOST_TEST(!judge_bind(rules, public_https, "/usr/bin/node").serve);
+    BOOST_TEST(judge_bind(rules, public_https, "/usr/bin/node").reason == "no rule permits it");
 
     // With --port specs, only covered binds are served, even if the policy permits more.
     rules.caller = &alice;
@@ -161,6 +190,14 @@ BOOST_AUTO_TEST_CASE(verdicts) {
     BOOST_TEST(v.serve);
     BOOST_TEST_REQUIRE(v.spec.has_value());
     BOOST_TEST(*v.spec == 0u);
+    // An unprivileged port is the app's own business, but its reservation must be released.
+    const std::vector<SocketSpec> with_high = {parse_socket_spec("80").value(),
+                                               parse_socket_spec("8080").value()};
+    rules.specs = &with_high;
+    const auto h = judge_bind(rules, high, "/usr/bin/node");
+    BOOST_TEST(!h.serve);
+    BOOST_TEST_REQUIRE(h.spec.has_value());
+    BOOST_TEST(*h.spec == 1u);
 
     // Root callers are not subject to the policy; an invalid policy denies.
     BindRules root{nullptr, nullptr, &none, 1024};

@@ -318,7 +318,18 @@ BOOST_AUTO_TEST_CASE(dual_stack) {
         {"permit *\ndeny * addr 0.0.0.0", kAlice, "80", kDual, false, 2},
         {"permit *\ndeny * addr 0.0.0.0/0,::/0", kAlice, "80", kDual, false, 2},
         {"permit *\ndeny * addr *", kAlice, "80", kDual, false, 2},
-        {"permit *\ndeny * addr 127.0.0.1,::1", kAlice, "80", kDual, true, 1},
+        // A wildcard socket also serves 127.0.0.1 and ::1: a deny naming them refuses it.
+        {"permit *\ndeny * addr 127.0.0.1,::1", kAlice, "80", kDual, false, 2},
+        {"permit *\ndeny * addr 10.0.0.0/8", kAlice, "80", kDual, false, 2},
+        {"permit *\ndeny * addr 10.0.0.0/8", kAlice, "80", v6only(), true, 1},
+        {"permit *\ndeny * addr 10.0.0.0/8", kAlice, "0.0.0.0:80", kDual, false, 2},
+        {"permit *\ndeny * addr 10.0.0.0/8", kAlice, "127.0.0.1:80", kDual, true, 1},
+        // A permit must name the whole family: networks that merely contain the wildcard
+        // address do not grant it.
+        {"permit * addr 0.0.0.0/8", kAlice, "0.0.0.0:80", kDual, false, 0},
+        {"permit * addr ::/1", kAlice, "[::]:80", kDual, false, 0},
+        {"permit * addr 0.0.0.0/8,::/3", kAlice, "80", kDual, false, 0},
+        {"permit * addr 0.0.0.0/32,::/128", kAlice, "80", kDual, true, 1},
         {"permit *\ndeny * addr ::", kAlice, "80", no_ipv6(), true, 1},
         {"permit *\ndeny * addr 0.0.0.0", kAlice, "80", v6only(), true, 1},
         {"permit *\ndeny * addr ::", kAlice, "80", v6only(), false, 2},
@@ -454,10 +465,40 @@ bool ref_matches(const GenRule& r, const GenRequest& q) {
             }
             return false;
         };
+        // Reference semantics: a wildcard serves its whole family, so a permit needs `*`, a
+        // /0 or the wildcard itself, and a deny applies if it names any address of it.
+        auto reaches_wildcard = [&](bool v6) {
+            for (const std::string& p : *r.addrs) {
+                if (p == "*") {
+                    return true;
+                }
+                const auto slash = p.find('/');
+                const GenAddress base = gen_address(p.substr(0, slash));
+                if (base.v6 != v6) {
+                    continue;
+                }
+                const int bits = v6 ? 128 : 32;
+                const int prefix =
+                    slash == std::string::npos ? bits : std::stoi(p.substr(slash + 1));
+                bool zero = true;
+                for (int i = 0; i < bits / 8; ++i) {
+                    zero = zero && base.bytes[i] == 0;
+                }
+                if (!r.permit || prefix == 0 || (prefix == bits && zero)) {
+                    return true;
+                }
+            }
+            return false;
+        };
+        const bool wildcard = q.address == "0.0.0.0" || q.address == "::";
         if (q.dual) {
-            const bool v4 = covered("0.0.0.0");
-            const bool v6 = covered("::");
+            const bool v4 = reaches_wildcard(false);
+            const bool v6 = reaches_wildcard(true);
             if (r.permit ? !(v4 && v6) : !(v4 || v6)) {
+                return false;
+            }
+        } else if (wildcard) {
+            if (!reaches_wildcard(q.address == "::")) {
                 return false;
             }
         } else if (!covered(q.address)) {

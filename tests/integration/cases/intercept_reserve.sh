@@ -31,3 +31,14 @@ marker=$SCRATCH/shared/ran
 run ns_user pb_alice "$PB" --port 0.0.0.0:443 -- /usr/bin/touch "$marker"
 assert_refusal "in use"
 assert_true "the command did not run" test ! -e "$marker"
+ns_kill_all
+
+# A reserved unprivileged port is released for the app's own (kernel-decided) bind, even
+# when the app does not set SO_REUSEADDR.
+plain_bind='import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM)
+s.bind(("0.0.0.0", 8080)); print("BOUND")'
+run ns_user pb_alice "$PB" --port 8080 -- "$PY" -c "$plain_bind" tcp
+assert_eq "BOUND" "$RUN_OUT" "the app binds its reserved unprivileged tcp port"
+run ns_user pb_alice "$PB" --port 8080/udp -- "$PY" -c "$plain_bind" udp
+assert_eq "BOUND" "$RUN_OUT" "the app binds its reserved unprivileged udp port"
