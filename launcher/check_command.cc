@@ -70,7 +70,7 @@ Result<int> run_check(const CheckArgs& args, PrivilegeMode mode) {
             std::cout << "denied: no rule matched\n";
         } else {
             std::cout << (d.permitted ? "permitted by " : "denied by ") << p.location(d.rule->where)
-                      << ": " << d.rule->text << '\n';
+                      << ": " << p.text_of(*d.rule) << '\n';
         }
     }
     std::cout.flush();

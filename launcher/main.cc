@@ -5,11 +5,13 @@
 // checks it. See launch.cc for the launcher's own phases.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "launcher/broker/listener.h"
 #include "launcher/cli.h"
 #include "launcher/commands.h"
 #include "launcher/config.h"
@@ -40,7 +42,13 @@ int main(int argc, char** argv) {
     }
 
     // Phase 1: sanitise the inherited process (stdio, stray fds, dumpability, core limit).
-    auto inherited = sanitize_process();
+    // Only `portbind serve` started by systemd socket activation keeps inherited fds: the
+    // ones LISTEN_FDS/LISTEN_PID name for this very process (the broker then checks them).
+    const unsigned activation_fds =
+        argc > 1 && std::strcmp(argv[1], "serve") == 0
+            ? static_cast<unsigned>(std::min<std::size_t>(broker::count_activation_fds(), 64))
+            : 0;
+    auto inherited = sanitize_process(activation_fds);
     if (!inherited.ok()) {
         return fail(inherited.error());
     }

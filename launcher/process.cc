@@ -10,7 +10,7 @@
 
 namespace portbind {
 
-Result<InheritedState> sanitize_process() {
+Result<InheritedState> sanitize_process(unsigned keep_fds) {
     for (int fd = 0; fd <= 2; ++fd) {
         if (::fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
             // Lands on `fd` because it is the lowest free descriptor; not close-on-exec on
@@ -22,9 +22,13 @@ Result<InheritedState> sanitize_process() {
             }
         }
     }
-    if (::syscall(SYS_close_range, 3, ~0U, 0) != 0) {
-        for (int fd = 3; fd < 65536; ++fd) {
-            ::close(fd);
+    const unsigned first_closed = 3 + keep_fds;
+    for (unsigned fd = 3; fd < first_closed; ++fd) {
+        ::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
+    }
+    if (::syscall(SYS_close_range, first_closed, ~0U, 0) != 0) {
+        for (unsigned fd = first_closed; fd < 65536; ++fd) {
+            ::close(static_cast<int>(fd));
         }
     }
     if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {

@@ -63,10 +63,13 @@ Result<UniqueFd> open_socket(const Endpoint& endpoint, const SocketOptions& opti
         return socket_error(endpoint, "create a socket for", errno);
     }
     const int s = fd.get();
-    // systemd always sets SO_REUSEADDR on listening sockets.
-    if (auto st = set_int_option(s, SOL_SOCKET, SO_REUSEADDR, 1, endpoint, "SO_REUSEADDR");
-        !st.ok()) {
-        return std::move(st).take_error();
+    // SO_REUSEADDR as systemd sets it, but on stream sockets only: on a UDP socket it would let
+    // another user's socket bind the same address and port and receive its datagrams.
+    if (endpoint.proto == Proto::Tcp) {
+        if (auto st = set_int_option(s, SOL_SOCKET, SO_REUSEADDR, 1, endpoint, "SO_REUSEADDR");
+            !st.ok()) {
+            return std::move(st).take_error();
+        }
     }
     if (options.reuseport) {
         if (auto st = set_int_option(s, SOL_SOCKET, SO_REUSEPORT, 1, endpoint, "SO_REUSEPORT");

@@ -10,6 +10,10 @@ std::string Policy::location(const SourceLocation& where) const {
     return files.at(where.file) + ":" + std::to_string(where.line);
 }
 
+std::string_view Policy::text_of(const Rule& rule) const {
+    return std::string_view(texts.at(rule.where.file)).substr(rule.text_offset, rule.text_length);
+}
+
 std::string Policy::describe(const PolicyError& error) const {
     return location(error.where) + ":" + std::to_string(error.column) + ": " + error.message;
 }
@@ -42,18 +46,22 @@ bool is_valid_account_name(std::string_view name) {
 
 class LineParser {
   public:
-    LineParser(Policy& policy, SourceLocation where) : policy_(policy), where_(where) {}
+    // `tokens` is scratch space reused across lines; `line_offset` is where the line starts in
+    // its file's text.
+    LineParser(Policy& policy, SourceLocation where, std::vector<Token>& tokens,
+               std::size_t line_offset)
+        : policy_(policy), where_(where), tokens_(tokens), line_offset_(line_offset) {}
 
     void parse(std::string_view line) {
-        std::vector<Token> tokens;
+        std::vector<Token>& tokens = tokens_;
+        tokens.clear();
         if (!tokenize(line, tokens) || tokens.empty()) {
             return;
         }
         Rule rule;
         rule.where = where_;
-        rule.text = std::string(
-            line.substr(tokens.front().column - 1,
-                        tokens.back().column - tokens.front().column + tokens.back().text.size()));
+        rule.text_offset = line_offset_ + tokens.front().column - 1;
+        rule.text_length = tokens.back().column - tokens.front().column + tokens.back().text.size();
         const Token& verb = tokens[0];
         if (verb.text == "permit") {
             rule.action = Action::Permit;
@@ -251,22 +259,28 @@ class LineParser {
 
     Policy& policy_;
     SourceLocation where_;
+    std::vector<Token>& tokens_;
+    std::size_t line_offset_;
 };
 
 }  // namespace
 
 Policy parse_policy(const std::vector<PolicySource>& sources) {
     Policy policy;
+    std::vector<Token> tokens;
     for (const PolicySource& source : sources) {
         const std::size_t file = policy.files.size();
         policy.files.push_back(source.name);
-        std::string_view text = source.text;
+        policy.texts.push_back(source.text);
+        const std::string_view whole = source.text;
+        std::size_t offset = 0;
         unsigned line_number = 0;
-        while (!text.empty()) {
+        while (offset < whole.size()) {
             ++line_number;
-            const auto newline = text.find('\n');
-            const std::string_view line = text.substr(0, newline);
-            text = newline == text.npos ? std::string_view{} : text.substr(newline + 1);
+            const auto newline = whole.find('\n', offset);
+            const std::string_view line = whole.substr(offset, newline - offset);
+            const std::size_t line_offset = offset;
+            offset = newline == std::string_view::npos ? whole.size() : newline + 1;
             const SourceLocation where{file, line_number};
             if (line.find('\0') != line.npos) {
                 policy.errors.push_back(PolicyError{
@@ -279,7 +293,7 @@ Policy parse_policy(const std::vector<PolicySource>& sources) {
                                 "line longer than " + std::to_string(kMaxPolicyLine) + " bytes"});
                 continue;
             }
-            LineParser(policy, where).parse(line);
+            LineParser(policy, where, tokens, line_offset).parse(line);
         }
     }
     return policy;

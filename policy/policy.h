@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "policy/address.h"
@@ -41,7 +42,10 @@ struct Rule {
     std::optional<std::vector<AddressPattern>> addresses;
     std::optional<std::string> command;  // absolute path
     SourceLocation where;
-    std::string text;  // the rule as written, for explanations
+    // The rule as written (for explanations): a span of Policy::texts[where.file], kept as
+    // offsets so parsing a large policy allocates nothing per rule for it.
+    std::size_t text_offset = 0;
+    std::size_t text_length = 0;
 };
 
 struct PolicyError {
@@ -57,6 +61,7 @@ struct PolicySource {
 
 struct Policy {
     std::vector<std::string> files;  // every file read, in order
+    std::vector<std::string> texts;  // their contents, parallel to files
     std::vector<Rule> rules;         // in file order; the last match decides
     std::vector<PolicyError> errors;
 
@@ -64,6 +69,7 @@ struct Policy {
     bool valid() const { return errors.empty(); }
     std::string location(const SourceLocation& where) const;  // "file:line"
     std::string describe(const PolicyError& error) const;     // "file:line:col: message"
+    std::string_view text_of(const Rule& rule) const;         // the rule as written
 };
 
 }  // namespace portbind

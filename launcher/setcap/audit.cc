@@ -27,9 +27,9 @@ namespace {
 constexpr int kMaxDepth = 64;
 
 const char* const kDefaultDirs[] = {
-    "/bin",           "/sbin",           "/usr/bin",           "/usr/sbin",
-    "/usr/libexec",   "/usr/lib",        "/usr/local/bin",     "/usr/local/sbin",
-    "/usr/local/libexec", "/usr/local/lib", "/opt",
+    "/bin",     "/sbin",          "/usr/bin",        "/usr/sbin",          "/usr/libexec",
+    "/usr/lib", "/usr/local/bin", "/usr/local/sbin", "/usr/local/libexec", "/usr/local/lib",
+    "/opt",
 };
 
 bool unsafe_dir(const struct stat& st) {
@@ -75,8 +75,8 @@ class Auditor {
                 if (st.st_dev != dev || depth >= kMaxDepth || !first_visit(st)) {
                     continue;
                 }
-                UniqueFd sub(::openat(dirfd, name.c_str(),
-                                      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+                UniqueFd sub(
+                    ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
                 if (!sub.valid()) {
                     note_unreadable(child, errno);
                     continue;
@@ -92,9 +92,7 @@ class Auditor {
         }
     }
 
-    bool first_visit(const struct stat& st) {
-        return seen_.insert({st.st_dev, st.st_ino}).second;
-    }
+    bool first_visit(const struct stat& st) { return seen_.insert({st.st_dev, st.st_ino}).second; }
 
     int files() const { return files_; }
     int risky() const { return risky_; }
@@ -211,9 +209,9 @@ Result<int> run_setcap_audit(const std::vector<std::string>& dirs) {
                          "setcap audit: " + escape_value(dir) + " is not a directory",
                          "give directories to search, or none for the system directories"};
         }
-        Root root{found.value()->path, UniqueFd(::open(found.value()->path.c_str(),
-                                                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                                           O_CLOEXEC)),
+        Root root{found.value()->path,
+                  UniqueFd(::open(found.value()->path.c_str(),
+                                  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)),
                   {}};
         if (!root.fd.valid() || ::fstat(root.fd.get(), &root.st) != 0) {
             return Error{ErrorKind::System,

@@ -219,8 +219,7 @@ bool any_exported_symbol(const ElfReader& elf, Visit visit) {
         if (sym.offset > elf.size() || sym.size > elf.size() - sym.offset) {
             continue;
         }
-        for (std::uint64_t at = sym.offset; at + symsize <= sym.offset + sym.size;
-             at += symsize) {
+        for (std::uint64_t at = sym.offset; at + symsize <= sym.offset + sym.size; at += symsize) {
             const auto name_index = elf.uint(at, 4);
             const auto shndx = elf.uint(at + (elf.is64() ? 6 : 14), 2);
             if (!name_index || !shndx || *shndx == 0) {  // SHN_UNDEF: imported, not defined
@@ -262,23 +261,12 @@ constexpr Signature kNeededPrefixes[] = {
 };
 
 constexpr Signature kExportedSymbols[] = {
-    {"Py_BytesMain", "python"},
-    {"Py_Main", "python"},
-    {"Py_Initialize", "python"},
-    {"perl_parse", "perl"},
-    {"perl_run", "perl"},
-    {"ruby_run_node", "ruby"},
-    {"ruby_init", "ruby"},
-    {"php_execute_script", "php"},
-    {"zend_eval_string", "php"},
-    {"JNI_CreateJavaVM", "java"},
-    {"luaL_loadfilex", "lua"},
-    {"lua_pcallk", "lua"},
-    {"Tcl_EvalFile", "tcl"},
-    {"Tcl_Main", "tcl"},
-    {"Rf_initialize_R", "R"},
-    {"scm_boot_guile", "guile"},
-    {"node_module_register", kJs},
+    {"Py_BytesMain", "python"},   {"Py_Main", "python"},         {"Py_Initialize", "python"},
+    {"perl_parse", "perl"},       {"perl_run", "perl"},          {"ruby_run_node", "ruby"},
+    {"ruby_init", "ruby"},        {"php_execute_script", "php"}, {"zend_eval_string", "php"},
+    {"JNI_CreateJavaVM", "java"}, {"luaL_loadfilex", "lua"},     {"lua_pcallk", "lua"},
+    {"Tcl_EvalFile", "tcl"},      {"Tcl_Main", "tcl"},           {"Rf_initialize_R", "R"},
+    {"scm_boot_guile", "guile"},  {"node_module_register", kJs},
 };
 
 // C++ namespaces whose presence among the exported symbols identifies the program.
@@ -303,19 +291,45 @@ struct NameRule {
 };
 
 constexpr NameRule kNames[] = {
-    {"python", "python"},      {"pypy", "python"},        {"node", kJs},
-    {"nodejs", kJs},           {"deno", "javascript"},    {"bun", "javascript"},
-    {"perl", "perl"},          {"ruby", "ruby"},          {"jruby", "ruby"},
-    {"irb", "ruby"},           {"php", "php"},            {"java", "java"},
-    {"jshell", "java"},        {"jrunscript", "java"},    {"lua", "lua"},
-    {"luajit", "lua"},         {"tclsh", "tcl"},          {"wish", "tcl"},
-    {"expect", "tcl"},         {"Rscript", "R"},          {"R", "R"},
-    {"guile", "guile"},        {"awk", "awk"},            {"gawk", "awk"},
-    {"mawk", "awk"},           {"nawk", "awk"},           {"sh", "shell"},
-    {"bash", "shell"},         {"rbash", "shell"},        {"dash", "shell"},
-    {"ash", "shell"},          {"ksh", "shell"},          {"mksh", "shell"},
-    {"pdksh", "shell"},        {"zsh", "shell"},          {"csh", "shell"},
-    {"tcsh", "shell"},         {"fish", "shell"},         {"yash", "shell"},
+    {"python", "python"},
+    {"pypy", "python"},
+    {"node", kJs},
+    {"nodejs", kJs},
+    {"deno", "javascript"},
+    {"bun", "javascript"},
+    {"perl", "perl"},
+    {"ruby", "ruby"},
+    {"jruby", "ruby"},
+    {"irb", "ruby"},
+    {"php", "php"},
+    {"java", "java"},
+    {"jshell", "java"},
+    {"jrunscript", "java"},
+    {"lua", "lua"},
+    {"luajit", "lua"},
+    {"tclsh", "tcl"},
+    {"wish", "tcl"},
+    {"expect", "tcl"},
+    {"Rscript", "R"},
+    {"R", "R"},
+    {"guile", "guile"},
+    {"awk", "awk"},
+    {"gawk", "awk"},
+    {"mawk", "awk"},
+    {"nawk", "awk"},
+    {"sh", "shell"},
+    {"bash", "shell"},
+    {"rbash", "shell"},
+    {"dash", "shell"},
+    {"ash", "shell"},
+    {"ksh", "shell"},
+    {"mksh", "shell"},
+    {"pdksh", "shell"},
+    {"zsh", "shell"},
+    {"csh", "shell"},
+    {"tcsh", "shell"},
+    {"fish", "shell"},
+    {"yash", "shell"},
     {"busybox", "shell (busybox)"},
 };
 
@@ -327,8 +341,7 @@ std::optional<InterpreterMatch> match_content(const ElfReader& elf, std::string_
     for (const std::string_view lib : needed_libraries(elf)) {
         for (const Signature& sig : kNeededPrefixes) {
             if (starts_with(lib, sig.text)) {
-                return InterpreterMatch{std::string(sig.family),
-                                        "it links " + std::string(lib)};
+                return InterpreterMatch{std::string(sig.family), "it links " + std::string(lib)};
             }
         }
     }
@@ -336,8 +349,8 @@ std::optional<InterpreterMatch> match_content(const ElfReader& elf, std::string_
     any_exported_symbol(elf, [&](std::string_view name) {
         for (const Signature& sig : kExportedSymbols) {
             if (name == sig.text) {
-                found = InterpreterMatch{std::string(sig.family),
-                                         "it exports " + std::string(name)};
+                found =
+                    InterpreterMatch{std::string(sig.family), "it exports " + std::string(name)};
                 return true;
             }
         }
@@ -402,8 +415,9 @@ ExecutableInfo inspect_executable(std::string_view content, std::string_view nam
         info.detail = script_line(content);
         return info;
     }
-    if (content.size() < 52 || !starts_with(content, "\x7f"
-                                                     "ELF")) {
+    if (content.size() < 52 || !starts_with(content,
+                                            "\x7f"
+                                            "ELF")) {
         info.detail = "it is neither an ELF executable nor a script";
         return info;
     }
@@ -425,8 +439,7 @@ ExecutableInfo inspect_executable(std::string_view content, std::string_view nam
     info.interpreter = match_content(elf, content);
     if (!info.interpreter) {
         if (auto family = interpreter_family_by_name(name)) {
-            info.interpreter =
-                InterpreterMatch{*family, "its name is '" + std::string(name) + "'"};
+            info.interpreter = InterpreterMatch{*family, "its name is '" + std::string(name) + "'"};
         }
     }
     return info;

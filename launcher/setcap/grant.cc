@@ -48,8 +48,8 @@ Result<CheckedGrant> check_grant(OpenedTarget target, const CapSets& caps, bool 
         return std::move(s).take_error();
     }
     if (auto beyond = caps_beyond_bind(caps)) {
-        grant.warnings.push_back("granting '" + grant.caps_text + "' because of --force: " +
-                                 *beyond);
+        grant.warnings.push_back("granting '" + grant.caps_text +
+                                 "' because of --force: " + *beyond);
     }
 
     auto existing = read_file_caps(t.fd.get(), shown);
@@ -61,14 +61,15 @@ Result<CheckedGrant> check_grant(OpenedTarget target, const CapSets& caps, bool 
         const std::string on_disk = caps_to_text(existing.value());
         const bool ours = own != nullptr && own->caps == on_disk;
         if (!ours && !force) {
-            return Error{ErrorKind::Denied,
-                         "refused to grant capabilities to " + shown + ": it already carries '" +
-                             on_disk + "', which portbind did not grant, and they would be replaced",
-                         "check what needs them (getcap " + shown +
-                             "); --force replaces them anyway"};
+            return Error{
+                ErrorKind::Denied,
+                "refused to grant capabilities to " + shown + ": it already carries '" + on_disk +
+                    "', which portbind did not grant, and they would be replaced",
+                "check what needs them (getcap " + shown + "); --force replaces them anyway"};
         }
         if (!ours) {
-            grant.warnings.push_back("replacing '" + on_disk + "', which portbind did not grant, "
+            grant.warnings.push_back("replacing '" + on_disk +
+                                     "', which portbind did not grant, "
                                      "because of --force");
         }
     }
@@ -79,8 +80,8 @@ Result<RegistryEntry> apply_grant(const CheckedGrant& grant) {
     const OpenedTarget& t = grant.target;
     const std::string shown = escape_value(t.path);
     if (auto s = write_file_caps(t.fd.get(), shown, grant.caps); !s.ok()) {
-        log_decision(false, "setcap grant " + grant.caps_text + " to " + t.path + ": " +
-                                s.error().message);
+        log_decision(
+            false, "setcap grant " + grant.caps_text + " to " + t.path + ": " + s.error().message);
         return std::move(s).take_error();
     }
     struct stat st {};

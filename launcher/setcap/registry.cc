@@ -79,15 +79,14 @@ class LineParser {
 
     Error error(const std::string& why) const {
         return Error{ErrorKind::System,
-                     "corrupt setcap registry " + file_ + ":" + std::to_string(line_) + ": " +
-                         why,
+                     "corrupt setcap registry " + file_ + ":" + std::to_string(line_) + ": " + why,
                      "portbind never writes such a line: restore the file from a backup or "
                      "remove the line, then run 'portbind setcap list' (format: "
                      "portbind-setcap(8))"};
     }
 
     Result<RegistryEntry> entry(std::string_view text) const {
-        static constexpr std::string_view kKeys[] = {"path", "caps", "force",  "dev",
+        static constexpr std::string_view kKeys[] = {"path", "caps", "force", "dev",
                                                      "ino",  "size", "mtime", "granted"};
         const auto fields = split(text, ' ');
         if (fields.size() != std::size(kKeys)) {
@@ -252,9 +251,9 @@ std::string format_utc(std::int64_t seconds) {
     const std::int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
     char buf[64];
     std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ",
-                  static_cast<long long>(y), static_cast<long long>(m),
-                  static_cast<long long>(d), static_cast<long long>(rem / 3600),
-                  static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
+                  static_cast<long long>(y), static_cast<long long>(m), static_cast<long long>(d),
+                  static_cast<long long>(rem / 3600), static_cast<long long>(rem / 60 % 60),
+                  static_cast<long long>(rem % 60));
     return buf;
 }
 
@@ -309,8 +308,8 @@ Result<Registry> parse_registry(std::string_view text, const std::string& file) 
     }
     const auto lines = split(text.substr(0, text.size() - 1), '\n');
     if (lines[0] != kRegistryHeader) {
-        return LineParser(file, 1).error("the first line must be '" +
-                                         std::string(kRegistryHeader) + "'");
+        return LineParser(file, 1).error("the first line must be '" + std::string(kRegistryHeader) +
+                                         "'");
     }
     for (std::size_t i = 1; i < lines.size(); ++i) {
         const LineParser parser(file, i + 1);
@@ -337,8 +336,7 @@ std::string format_entry(const RegistryEntry& e) {
     return "path=" + escape_value(e.path) + " caps=" + escape_value(e.caps) +
            " force=" + (e.forced ? "yes" : "no") + " dev=" + std::to_string(e.identity.dev_major) +
            ":" + std::to_string(e.identity.dev_minor) + " ino=" + std::to_string(e.identity.ino) +
-           " size=" + std::to_string(e.identity.size) + " mtime=" + mtime +
-           " granted=" + e.granted;
+           " size=" + std::to_string(e.identity.size) + " mtime=" + mtime + " granted=" + e.granted;
 }
 
 std::string format_registry(const Registry& registry) {

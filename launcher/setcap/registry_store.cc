@@ -19,8 +19,8 @@ constexpr const char* kFileName = "setcap.registry";
 constexpr const char* kTempName = ".setcap.registry.new";
 
 Error untrusted(const std::string& what, const std::string& why, std::string advice) {
-    return Error{ErrorKind::Untrusted,
-                 "refusing to use the setcap registry: " + what + " " + why, std::move(advice)};
+    return Error{ErrorKind::Untrusted, "refusing to use the setcap registry: " + what + " " + why,
+                 std::move(advice)};
 }
 
 Error failed(const std::string& what, const std::string& path, int err) {
@@ -78,8 +78,8 @@ Result<UniqueFd> open_state_dir(bool create) {
         const std::string name = dir.substr(pos, next - pos);
         pos = next == std::string::npos ? dir.size() : next;
         walked += "/" + name;
-        UniqueFd child(::openat(current.get(), name.c_str(),
-                                O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        UniqueFd child(
+            ::openat(current.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (!child.valid() && errno == ENOENT && create) {
             const bool created = ::mkdirat(current.get(), name.c_str(), 0755) == 0;
             if (!created && errno != EEXIST) {
@@ -129,13 +129,13 @@ std::string RegistryStore::file_path() {
 }
 
 Result<RegistryStore> RegistryStore::open(Access access) {
-    auto dir = open_state_dir(access == Access::Write);
+    auto dir = open_state_dir(access == Access::Create);
     if (!dir.ok()) {
         return std::move(dir).take_error();
     }
     UniqueFd fd = std::move(dir).value();
     if (fd.valid()) {
-        const int op = access == Access::Write ? LOCK_EX : LOCK_SH;
+        const int op = access == Access::Read ? LOCK_SH : LOCK_EX;
         int rc;
         do {
             rc = ::flock(fd.get(), op);
@@ -152,8 +152,8 @@ Result<Registry> RegistryStore::load() const {
         return Registry{};
     }
     const std::string path = file_path();
-    UniqueFd fd(::openat(dir_.get(), kFileName,
-                         O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    UniqueFd fd(
+        ::openat(dir_.get(), kFileName, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
     if (!fd.valid()) {
         if (errno == ENOENT) {
             return Registry{};
@@ -214,10 +214,10 @@ Status RegistryStore::save(const Registry& registry) const {
     const std::string text = format_registry(registry);
     if (text.size() > kMaxRegistrySize) {
         ::unlinkat(dir_.get(), kTempName, 0);
-        return Error{ErrorKind::System,
-                     "the setcap registry would exceed " + std::to_string(kMaxRegistrySize) +
-                         " bytes",
-                     "revoke grants that are no longer needed"};
+        return Error{
+            ErrorKind::System,
+            "the setcap registry would exceed " + std::to_string(kMaxRegistrySize) + " bytes",
+            "revoke grants that are no longer needed"};
     }
     Status written = write_all(fd.get(), text, temp);
     if (written.ok() && (::fchown(fd.get(), 0, 0) != 0 || ::fchmod(fd.get(), 0644) != 0)) {

@@ -24,8 +24,9 @@ namespace portbind {
 class RegistryStore {
   public:
     enum class Access {
-        Read,   // a missing state directory is an empty registry
-        Write,  // the state directory is created (root:root 0755) when missing
+        Read,    // shared lock; a missing state directory is an empty registry
+        Update,  // exclusive lock; a missing state directory is an empty registry
+        Create,  // exclusive lock; the state directory is created (root:root 0755) if missing
     };
 
     static Result<RegistryStore> open(Access access);
@@ -38,7 +39,7 @@ class RegistryStore {
 
   private:
     explicit RegistryStore(UniqueFd dir) : dir_(std::move(dir)) {}
-    UniqueFd dir_;  // the state directory, locked; invalid if it does not exist (Read)
+    UniqueFd dir_;  // the state directory, locked; invalid if it does not exist
 };
 
 }  // namespace portbind

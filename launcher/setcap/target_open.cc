@@ -86,7 +86,8 @@ FileIdentity identity_of(const struct stat& st) {
 }
 
 TargetFacts OpenedTarget::facts() const {
-    return TargetFacts{static_cast<std::uint32_t>(st.st_mode), static_cast<std::uint32_t>(st.st_uid),
+    return TargetFacts{static_cast<std::uint32_t>(st.st_mode),
+                       static_cast<std::uint32_t>(st.st_uid),
                        static_cast<std::uint64_t>(st.st_nlink), nosuid_mount, noexec_mount};
 }
 
@@ -126,8 +127,9 @@ Result<std::optional<OpenedTarget>> open_target(const std::string& given,
             return walk_error(given, "/", errno);
         }
         if (options.check_directories) {
-            if (auto s = check_directory("/", static_cast<std::uint32_t>(st.st_mode),
-                                         static_cast<std::uint32_t>(st.st_uid), escape_value(given));
+            if (auto s =
+                    check_directory("/", static_cast<std::uint32_t>(st.st_mode),
+                                    static_cast<std::uint32_t>(st.st_uid), escape_value(given));
                 !s.ok()) {
                 return std::move(s).take_error();
             }
@@ -204,8 +206,9 @@ Result<std::optional<OpenedTarget>> open_target(const std::string& given,
             return walk_error(given, child, ENOTDIR);
         }
         if (options.check_directories) {
-            if (auto s = check_directory(escape_value(child), static_cast<std::uint32_t>(st.st_mode),
-                                         static_cast<std::uint32_t>(st.st_uid), escape_value(given));
+            if (auto s =
+                    check_directory(escape_value(child), static_cast<std::uint32_t>(st.st_mode),
+                                    static_cast<std::uint32_t>(st.st_uid), escape_value(given));
                 !s.ok()) {
                 return std::move(s).take_error();
             }
@@ -221,7 +224,7 @@ Result<std::optional<OpenedTarget>> open_target(const std::string& given,
     } else {
         target.path = join(stack.back().path, *final_name);
     }
-    if (target.chain.back() != target.path) {
+    if (links > 0 && target.chain.back() != target.path) {
         target.chain.push_back(target.path);
     }
     if (!final_name || !S_ISREG(target.st.st_mode)) {
@@ -260,15 +263,15 @@ Result<std::string> read_whole_file(int fd, const std::string& path, std::size_t
     }
     if (st.st_size < 0 || static_cast<std::uint64_t>(st.st_size) > max_size) {
         return Error{ErrorKind::Denied,
-                     "refused " + escape_value(path) + ": it is larger than " + std::to_string(max_size >> 20) +
-                         " MiB, too large to inspect",
+                     "refused " + escape_value(path) + ": it is larger than " +
+                         std::to_string(max_size >> 20) + " MiB, too large to inspect",
                      ""};
     }
     std::string content(static_cast<std::size_t>(st.st_size), '\0');
     std::size_t used = 0;
     while (used < content.size()) {
-        const ssize_t n = ::pread(fd, content.data() + used, content.size() - used,
-                                  static_cast<off_t>(used));
+        const ssize_t n =
+            ::pread(fd, content.data() + used, content.size() - used, static_cast<off_t>(used));
         if (n < 0 && errno == EINTR) {
             continue;
         }

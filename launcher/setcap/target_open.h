@@ -37,7 +37,8 @@ struct WalkOptions {
 
 struct OpenedTarget {
     std::string path;                // absolute, symlink-free
-    std::vector<std::string> chain;  // the path given, then where each symlink led
+    std::vector<std::string> chain;  // the path given, then where each symlink led (only
+                                     // the path given when no symlink was followed)
     struct stat st {};               // of the final component (not followed)
     UniqueFd fd;                     // opened for reading; only for a regular file
     bool nosuid_mount = false;

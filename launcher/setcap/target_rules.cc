@@ -75,9 +75,7 @@ Status check_directory(const std::string& dir, std::uint32_t mode, std::uint32_t
         return refused(target,
                        "directory " + dir + " is writable by group or others (mode " +
                            octal_mode(mode) + "), so they could swap the file for another one",
-                       "move the program to a root-owned directory such as /usr/local/bin, or "
-                       "run: chmod go-w " +
-                           dir);
+                       "move the program to a root-owned directory such as /usr/local/bin");
     }
     return success();
 }
@@ -147,9 +145,8 @@ Status check_executable(const std::string& path, const ExecutableInfo& info, boo
     }
     if (info.interpreter && !force) {
         return Error{ErrorKind::Denied,
-                     "refused to grant capabilities to " + path +
-                         ": it is a shared interpreter, " + info.interpreter->family + " (" +
-                         info.interpreter->evidence +
+                     "refused to grant capabilities to " + path + ": it is a shared interpreter, " +
+                         info.interpreter->family + " (" + info.interpreter->evidence +
                          "), so every script any user runs with it could use the capability",
                      "run the script as 'portbind --port PORT -- " + path +
                          " SCRIPT' instead, which limits the port to who the policy names; "
@@ -166,10 +163,9 @@ Status check_requested_caps(const std::string& path, const std::string& caps_tex
     }
     if (auto why = caps_beyond_bind(caps); why && !force) {
         return Error{ErrorKind::Denied,
-                     "refused to grant '" + caps_text + "' to " + path + ": " + *why +
-                         ", which gives the program more than binding privileged ports",
-                     "portbind setcap is meant for cap_net_bind_service=ep; --force grants it "
-                     "anyway"};
+                     "refused to grant '" + caps_text + "' to " + path + ": " + *why,
+                     "binding privileged ports needs only cap_net_bind_service=ep (the default); "
+                     "--force grants more anyway"};
     }
     return success();
 }
@@ -211,10 +207,21 @@ StateReport classify_grant(const CapSets& recorded, const FileIdentity& recorded
 
 bool in_system_directory(std::string_view path) {
     static constexpr std::string_view kDirs[] = {
-        "/usr/bin/",       "/usr/sbin/",       "/usr/lib/",          "/usr/lib32/",
-        "/usr/lib64/",     "/usr/libexec/",    "/bin/",              "/sbin/",
-        "/lib/",           "/lib32/",          "/lib64/",            "/usr/local/bin/",
-        "/usr/local/sbin/", "/usr/local/lib/", "/usr/local/libexec/",
+        "/usr/bin/",
+        "/usr/sbin/",
+        "/usr/lib/",
+        "/usr/lib32/",
+        "/usr/lib64/",
+        "/usr/libexec/",
+        "/bin/",
+        "/sbin/",
+        "/lib/",
+        "/lib32/",
+        "/lib64/",
+        "/usr/local/bin/",
+        "/usr/local/sbin/",
+        "/usr/local/lib/",
+        "/usr/local/libexec/",
     };
     for (const std::string_view dir : kDirs) {
         if (path.substr(0, dir.size()) == dir) {

@@ -143,7 +143,7 @@ BOOST_AUTO_TEST_CASE(rule_points_into_the_policy) {
     BOOST_TEST(!udp.permitted);
     BOOST_TEST((udp.rule == &policy.rules[1]));
     BOOST_REQUIRE(udp.rule != nullptr);
-    BOOST_TEST(udp.rule->text == "deny alice port 80 proto udp");
+    BOOST_TEST(policy.text_of(*udp.rule) == "deny alice port 80 proto udp");
 }
 
 BOOST_AUTO_TEST_CASE(no_match_denies) {
@@ -692,9 +692,9 @@ BOOST_AUTO_TEST_CASE(randomized_against_reference) {
                                        << q.user << "' endpoint " << req.endpoint.to_string()
                                        << " command '" << q.command.value_or("<none>")
                                        << "': got permitted=" << got.permitted << " rule "
-                                       << (got.rule ? got.rule->text : "<none>")
+                                       << (got.rule ? policy.text_of(*got.rule) : std::string_view("<none>"))
                                        << ", want permitted=" << want_permitted << " rule "
-                                       << (want_rule ? want_rule->text : "<none>") << "\npolicy:\n"
+                                       << (want_rule ? policy.text_of(*want_rule) : std::string_view("<none>")) << "\npolicy:\n"
                                        << text.str());
                 }
             }

@@ -1,0 +1,30 @@
+# cmake -DLIBRARY=path/to/libportbind.so.X -P check_exports.cmake
+# Fails unless the library's SONAME is libportbind.so.0 and the only symbols it defines for
+# others are the C API (portbind_bind), under the version node PORTBIND_0.
+find_program(NM nm REQUIRED)
+find_program(READELF readelf REQUIRED)
+execute_process(COMMAND ${READELF} -d ${LIBRARY} OUTPUT_VARIABLE dynamic RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0 OR NOT dynamic MATCHES "Library soname: \\[libportbind\\.so\\.0\\]")
+  message(FATAL_ERROR "${LIBRARY}: SONAME is not libportbind.so.0:\n${dynamic}")
+endif()
+execute_process(COMMAND ${NM} -D --defined-only ${LIBRARY} OUTPUT_VARIABLE symbols
+                RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "nm failed on ${LIBRARY}")
+endif()
+string(REGEX REPLACE "\n$" "" symbols "${symbols}")
+string(REPLACE "\n" ";" lines "${symbols}")
+set(exported "")
+foreach(line IN LISTS lines)
+  # "ADDRESS TYPE NAME"; the version node itself shows as an absolute symbol.
+  if(line MATCHES "^[0-9a-f]* +[A-Za-z] +([^ ]+)$")
+    set(name "${CMAKE_MATCH_1}")
+    if(NOT name STREQUAL "PORTBIND_0")
+      list(APPEND exported "${name}")
+    endif()
+  endif()
+endforeach()
+if(NOT exported STREQUAL "portbind_bind@@PORTBIND_0")
+  message(FATAL_ERROR "${LIBRARY} exports more or other than portbind_bind: ${exported}")
+endif()
+message(STATUS "${LIBRARY}: SONAME libportbind.so.0, exports ${exported}")
