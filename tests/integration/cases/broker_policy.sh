@@ -82,10 +82,13 @@ assert_eq "0" "$(rget "$RUN_OUT" status)" "after pb_alice is killed, pb_bob gets
 
 # Peers in a user namespace without a mapping appear as the overflow uid: never granted.
 # The broker runs in a user namespace that maps only root, so pb_alice is unmapped there.
+# Supplementary groups are cleared first: such a namespace denies setgroups(), and the
+# broker refuses to keep groups it cannot drop (root's own, when started through sudo).
 stop_broker
 write_policy "permit * port 80"
 rm -f "$BROKER_SOCK"
-start_broker unshare -U --map-root-user -- --socket "$BROKER_SOCK" || bail "userns broker did not start"
+start_broker setpriv --clear-groups unshare -U --map-root-user -- --socket "$BROKER_SOCK" ||
+    bail "userns broker did not start"
 run pbclient pb_alice request 80
 assert_eq "-13" "$(rget "$RUN_OUT" status)" "an unmapped peer (overflow uid) is refused"
 assert_contains "$(rget "$RUN_OUT" text)" "overflow" "the reply names the overflow id"
