@@ -32,9 +32,11 @@ apt-get update -qq
 apt-get build-dep -y -qq "$src" >/dev/null
 
 echo "== Building and installing portbind to $prefix (capability mode)"
-(cd "$src" && cmake --preset default >/dev/null)
-cmake --build "$src/build/default" -j"$(nproc)" --target portbind >/dev/null
-cmake --install "$src/build/default" --prefix "$prefix" | grep -v '^-- Up-to-date' || true
+build=$src/build/quickstart
+cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF \
+  -DCMAKE_INSTALL_PREFIX="$prefix" >/dev/null
+cmake --build "$build" -j"$(nproc)" >/dev/null
+cmake --install "$build" >"$build/install.log"
 getcap "$prefix/bin/portbind"
 
 echo "== Policy $policy"

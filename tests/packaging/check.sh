@@ -78,7 +78,7 @@ bail() {
 
 missing=
 for tool in dpkg-buildpackage dpkg-deb lintian mandoc systemd-analyze readelf make python3 \
-  setpriv unshare apt-get apt-config getcap dpkg-statoverride git cc pkg-config ldd; do
+  setpriv unshare apt-get apt-config getcap dpkg-statoverride cc pkg-config ldd; do
   command -v "$tool" >/dev/null || missing+=" $tool"
 done
 [[ -r /usr/share/selinux/devel/Makefile ]] || missing+=" selinux-policy-dev"
@@ -125,13 +125,16 @@ trap cleanup EXIT
 # The files of the tree: git's list (tracked, and untracked but not ignored) when SRC_DIR
 # is a checkout, else everything but build output.
 mkdir "$work/src"
-if git -C "$src" rev-parse --show-toplevel >/dev/null 2>&1; then
+if command -v git >/dev/null && git -C "$src" rev-parse --show-toplevel >/dev/null 2>&1; then
   (cd "$src" && git ls-files -z --cached --others --exclude-standard |
     while IFS= read -r -d '' f; do [[ -e $f ]] && printf '%s\0' "$f"; done |
     tar --null -T - -cf -) | tar -C "$work/src" -xf -
 else
   tar -C "$src" --exclude=./build --exclude='./obj-*' --exclude=./.git \
-    --exclude=./debian/portbind --exclude=./debian/.debhelper -cf - . |
+    --exclude=./debian/tmp --exclude=./debian/portbind --exclude='./debian/libportbind*' \
+    --exclude=./debian/.debhelper --exclude=./debian/files --exclude='./debian/*.substvars' \
+    --exclude=./debian/debhelper-build-stamp --exclude=./selinux/tmp \
+    --exclude='./selinux/*.pp' -cf - . |
     tar -C "$work/src" -xf -
 fi
 [[ -f $work/src/debian/control ]] || bail "copying $src failed"
