@@ -39,7 +39,7 @@ extern "C" {
  * -ENOENT or -ECONNREFUSED (no broker), -EPERM (the socket at the broker's path is not a
  * trusted broker), -ETIMEDOUT, -EPROTO, -EMFILE, or another the broker reported.
  * Thread-safe; not async-signal-safe. errno is left unchanged. */
-PORTBIND_EXPORT int portbind_bind(const char *spec) PORTBIND_NOEXCEPT;
+PORTBIND_EXPORT int portbind_bind(const char* spec) PORTBIND_NOEXCEPT;
 
 #ifdef __cplusplus
 }

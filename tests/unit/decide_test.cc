@@ -688,14 +688,16 @@ BOOST_AUTO_TEST_CASE(randomized_against_reference) {
                 want >= 0 ? &policy.rules[static_cast<std::size_t>(want)] : nullptr;
             if (got.permitted != want_permitted || got.rule != want_rule) {
                 if (++mismatches <= 5) {
-                    BOOST_TEST_MESSAGE("mismatch for caller '"
-                                       << q.user << "' endpoint " << req.endpoint.to_string()
-                                       << " command '" << q.command.value_or("<none>")
-                                       << "': got permitted=" << got.permitted << " rule "
-                                       << (got.rule ? policy.text_of(*got.rule) : std::string_view("<none>"))
-                                       << ", want permitted=" << want_permitted << " rule "
-                                       << (want_rule ? policy.text_of(*want_rule) : std::string_view("<none>")) << "\npolicy:\n"
-                                       << text.str());
+                    BOOST_TEST_MESSAGE(
+                        "mismatch for caller '"
+                        << q.user << "' endpoint " << req.endpoint.to_string() << " command '"
+                        << q.command.value_or("<none>") << "': got permitted=" << got.permitted
+                        << " rule "
+                        << (got.rule ? policy.text_of(*got.rule) : std::string_view("<none>"))
+                        << ", want permitted=" << want_permitted << " rule "
+                        << (want_rule ? policy.text_of(*want_rule) : std::string_view("<none>"))
+                        << "\npolicy:\n"
+                        << text.str());
                 }
             }
             if (make_invalid) {
