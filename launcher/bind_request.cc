@@ -40,8 +40,11 @@ std::optional<Endpoint> decode_bind_request(std::span<const std::uint8_t> sockad
         ep.port = ntohs(sin.sin_port);
     } else if (socket.domain == AF_INET6 && family == AF_INET6 &&
                sockaddr.size() >= kSockaddrIn6MinLength) {
-        sockaddr_in6 sin6{};  // a 24-byte (RFC 2133) sockaddr_in6 has no scope id: zero
-        std::memcpy(&sin6, sockaddr.data(), std::min(sockaddr.size(), sizeof sin6));
+        // The kernel reads the scope id only from a full sockaddr_in6; anything shorter
+        // (down to the 24 bytes of RFC 2133) has none, whatever bytes follow the address.
+        sockaddr_in6 sin6{};
+        std::memcpy(&sin6, sockaddr.data(),
+                    sockaddr.size() >= sizeof sin6 ? sizeof sin6 : kSockaddrIn6MinLength);
         if (sin6.sin6_scope_id != 0 || IN6_IS_ADDR_V4MAPPED(&sin6.sin6_addr)) {
             return std::nullopt;
         }

@@ -18,6 +18,42 @@ Error usage(std::string message) {
     return Error{ErrorKind::Usage, std::move(message), "see 'portbind --help'"};
 }
 
+std::string printable(std::string text) {
+    for (char& c : text) {
+        if (c < 0x20 || c > 0x7e) {
+            c = '?';
+        }
+    }
+    return text;
+}
+
+// Never Boost's what(): it expands %placeholders% in a loop that does not end when the
+// user's own token contains one ("--x%original_token%"), so bad input would hang portbind.
+// The message is built from the parts instead, with the user's bytes made printable.
+std::string describe_option_error(const po::error& e) {
+    const auto* named = dynamic_cast<const po::error_with_option_name*>(&e);
+    if (named == nullptr) {
+        return "invalid command line";
+    }
+    const std::string option = "'" + printable(named->get_option_name()) + "'";
+    if (dynamic_cast<const po::unknown_option*>(&e) != nullptr) {
+        return "unknown option " + option;
+    }
+    if (dynamic_cast<const po::multiple_occurrences*>(&e) != nullptr) {
+        return "option " + option + " given more than once";
+    }
+    if (const auto* syntax = dynamic_cast<const po::invalid_command_line_syntax*>(&e)) {
+        if (syntax->kind() == po::invalid_syntax::missing_parameter) {
+            return "option " + option + " needs a value";
+        }
+        if (syntax->kind() == po::invalid_syntax::extra_parameter) {
+            return "option " + option + " takes no value";
+        }
+        return "malformed option " + option;
+    }
+    return "invalid use of option " + option;
+}
+
 po::options_description launch_options() {
     po::options_description d("Options");
     d.add_options()("port", po::value<std::vector<std::string>>()->value_name("SPEC"),
@@ -237,7 +273,7 @@ Result<Invocation> parse_command_line(const std::vector<std::string>& args) {
         }
         return parse_launch(args);
     } catch (const po::error& e) {
-        return usage(e.what());
+        return usage(describe_option_error(e));
     }
 }
 

@@ -29,6 +29,8 @@ bool run_file(const std::filesystem::path& path) {
     const std::vector<char> bytes{std::istreambuf_iterator<char>(in),
                                   std::istreambuf_iterator<char>()};
     std::vector<std::uint8_t> input(bytes.begin(), bytes.end());
+    std::printf("replay: %s\n", path.c_str());  // names the input if the target aborts
+    std::fflush(stdout);
     // A copy of exactly the input's size, so reading past it is caught by the sanitizers.
     LLVMFuzzerTestOneInput(input.empty() ? nullptr : input.data(), input.size());
     return true;

@@ -101,6 +101,15 @@ BOOST_AUTO_TEST_CASE(leaves_everything_else_to_the_kernel) {
 }
 
 BOOST_AUTO_TEST_CASE(forms_the_kernel_accepts) {
+    // 24..27 bytes: the kernel reads no scope id, so the bytes after the address are ignored.
+    for (std::size_t len = 24; len < sizeof(sockaddr_in6); ++len) {
+        BOOST_TEST_CONTEXT("v6 length " << len) {
+            const auto trailing = v6("::1", 443, 0xffffffff);
+            const auto short_ep = decode_bind_request(std::span(trailing.data(), len), kTcp6);
+            BOOST_TEST_REQUIRE(short_ep.has_value());
+            BOOST_TEST(short_ep->to_string() == "443/tcp on [::1]");
+        }
+    }
     // AF_UNSPEC with INADDR_ANY on an AF_INET socket.
     auto unspec = v4("0.0.0.0", 443);
     unspec[0] = AF_UNSPEC;

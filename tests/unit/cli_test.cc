@@ -286,4 +286,23 @@ BOOST_AUTO_TEST_CASE(help_and_version) {
     expect_usage_error({"--help=1"});
 }
 
+// Boost's own error text expands %placeholders% until none is left, which never ends when the
+// user's token contains one: this case hung before the messages were built by portbind.
+BOOST_AUTO_TEST_CASE(option_errors_with_placeholder_tokens) {
+    for (const Args& args :
+         {Args{"--x%original_token%"}, Args{"--port%prefix%"}, Args{"--activate=%option%"},
+          Args{"--port"}, Args{"--user", "a", "--user", "b", "srv"}, Args{"--bad\x1b[31m"}}) {
+        BOOST_TEST_CONTEXT("args " << joined(args)) {
+            const auto result = parse_command_line(args);
+            BOOST_TEST_REQUIRE(!result.ok());
+            BOOST_TEST((result.error().kind == ErrorKind::Usage));
+            const std::string& m = result.error().message;
+            BOOST_TEST(m.find('\x1b') == std::string::npos, m);
+            BOOST_TEST((m.find("option") != std::string::npos), m);
+        }
+    }
+    BOOST_TEST(parse_command_line({"--nope"}).error().message == "unknown option '--nope'");
+    BOOST_TEST(parse_command_line({"--port"}).error().message == "option '--port' needs a value");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
