@@ -6,6 +6,12 @@
 # portbind for MODE; otherwise the case's own status (0 = all asserts passed).
 set -euo pipefail
 
+# One fixture (users, /opt/portbind-test, its policy file) serves every run on this machine:
+# runs take turns. flock -o keeps the lock out of processes the script leaves behind.
+if [ -z "${PORTBIND_IT_LOCKED:-}" ] && command -v flock >/dev/null; then
+    PORTBIND_IT_LOCKED=1 exec flock -o /run/lock/portbind-integration.lock bash "$0" "$@"
+fi
+
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 if [ $# -ne 2 ]; then

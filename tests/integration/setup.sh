@@ -17,6 +17,12 @@
 #     group or other, the apps readable by the test users.
 set -euo pipefail
 
+# One fixture (users, /opt/portbind-test, its policy file) serves every run on this machine:
+# runs take turns. flock -o keeps the lock out of processes the script leaves behind.
+if [ -z "${PORTBIND_IT_LOCKED:-}" ] && command -v flock >/dev/null; then
+    PORTBIND_IT_LOCKED=1 exec flock -o /run/lock/portbind-integration.lock bash "$0" "$@"
+fi
+
 if [ "$(id -u)" != 0 ]; then
     echo "integration setup: needs root, skipping" >&2
     exit 77
