@@ -91,7 +91,7 @@ BindVerdict judge_bind(const BindRules& rules, const Endpoint& endpoint, const s
     }
     if (rules.policy == nullptr) {
         v.serve = true;
-        v.reason = "root caller";
+        v.reason = std::string(rules.unpoliced);
         return v;
     }
     const Decision d = decide(*rules.policy, *rules.caller, Request{endpoint, exe});

@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "policy/socket_spec.h"
@@ -51,10 +52,13 @@ struct BindVerdict {
 };
 
 struct BindRules {
-    const Policy* policy = nullptr;  // nullptr: the caller is root, not subject to the policy
+    // nullptr: no policy is applied here, for the reason `unpoliced` gives (a root caller,
+    // or a broker that decides when it is asked for the socket).
+    const Policy* policy = nullptr;
     const Caller* caller = nullptr;
     const std::vector<SocketSpec>* specs = nullptr;  // empty: the policy alone decides
     unsigned unprivileged_start = 1024;
+    std::string_view unpoliced = "root caller";
 };
 
 // Unprivileged ports are never served (the kernel lets the app bind them itself); a

@@ -4,6 +4,7 @@
 #include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -15,6 +16,7 @@
 #include <optional>
 
 #include "launcher/audit_log.h"
+#include "launcher/broker/client.h"
 #include "launcher/privilege.h"
 #include "launcher/small_file.h"
 #include "launcher/sockets.h"
@@ -73,6 +75,33 @@ std::optional<std::uint64_t> netns_cookie(int fd) {
     return cookie;
 }
 
+// The descriptor flags of `fd` in the fd table of thread `tid` (its fdinfo "flags:" field,
+// octal: O_CLOEXEC is per descriptor and cannot be read through a duplicate).
+std::optional<int> descriptor_flags(pid_t tid, int fd) {
+    const auto info =
+        read_small_file("/proc/" + std::to_string(tid) + "/fdinfo/" + std::to_string(fd), 1 << 16);
+    if (!info) {
+        return std::nullopt;
+    }
+    const auto pos = info->find("flags:");
+    if (pos == std::string::npos) {
+        return std::nullopt;
+    }
+    std::size_t start = pos + 6;
+    while (start < info->size() && ((*info)[start] == '\t' || (*info)[start] == ' ')) {
+        ++start;
+    }
+    unsigned value = 0;
+    std::size_t digits = 0;
+    for (std::size_t i = start; i < info->size() && (*info)[i] >= '0' && (*info)[i] <= '7'; ++i) {
+        if (++digits > 11) {
+            return std::nullopt;
+        }
+        value = value * 8 + static_cast<unsigned>((*info)[i] - '0');
+    }
+    return digits == 0 ? std::nullopt : std::optional<int>(static_cast<int>(value));
+}
+
 std::string executable_of(pid_t pid) {
     char buf[PATH_MAX] = {};
     const std::string link = "/proc/" + std::to_string(pid) + "/exe";
@@ -98,6 +127,9 @@ BindService::BindService(BindServiceConfig config, UniqueFd listener)
     rules_.caller = &config_.caller;
     rules_.specs = &config_.specs;
     rules_.unprivileged_start = config_.unprivileged_start;
+    if (config_.broker) {
+        rules_.unpoliced = "granted by the broker";
+    }
     UniqueFd probe(::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
     if (!probe.valid()) {
         probe.reset(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
@@ -134,6 +166,16 @@ void BindService::restore_reservation(std::optional<std::size_t> spec) {
         return;
     }
     Reservation& r = config_.reservations[*spec];
+    if (config_.broker) {
+        if (!r.privileged) {
+            return;  // the app binds unprivileged ports itself
+        }
+        auto again = broker::request_socket(*config_.broker, config_.specs[*spec], config_.options);
+        if (again.ok()) {
+            r.socket = std::move(again).value();
+        }
+        return;
+    }
     auto fd = open_socket(r.endpoint, config_.options);
     if (!fd.ok()) {
         return;
@@ -240,7 +282,17 @@ BindService::Answer BindService::handle(const seccomp_notif& request) {
         return kernel_decides;
     }
     struct stat st {};
-    if (::fstat(socket.get(), &st) != 0 || st.st_uid != config_.uid) {
+    if (::fstat(socket.get(), &st) != 0) {
+        return kernel_decides;
+    }
+    sockaddr_storage bound{};
+    socklen_t bound_len = sizeof bound;
+    if (served_inodes_.count(st.st_ino) != 0 &&
+        ::getsockname(socket.get(), reinterpret_cast<sockaddr*>(&bound), &bound_len) == 0 &&
+        bound_len == length && std::memcmp(&bound, copy, length) == 0) {
+        return Answer{false, 0};  // a bind() restarted after we served it: already done
+    }
+    if (st.st_uid != config_.uid) {
         log_decision(false, line + "the socket belongs to uid " + std::to_string(st.st_uid) +
                                 ", not the caller");
         return kernel_decides;
@@ -250,12 +302,9 @@ BindService::Answer BindService::handle(const seccomp_notif& request) {
         log_decision(false, line + "the socket belongs to another network namespace");
         return kernel_decides;
     }
-    sockaddr_storage bound{};
-    socklen_t bound_len = sizeof bound;
-    if (served_inodes_.count(st.st_ino) != 0 &&
-        ::getsockname(socket.get(), reinterpret_cast<sockaddr*>(&bound), &bound_len) == 0 &&
-        bound_len == length && std::memcmp(&bound, copy, length) == 0) {
-        return Answer{false, 0};  // a bind() restarted after we served it: already done
+    if (config_.broker) {
+        return hand_over_from_broker(request, pid, app_fd, socket.get(), *endpoint, verdict.spec,
+                                     line);
     }
 
     // 4. Bind the app's socket from our copy, with the capability effective for that alone.
@@ -282,6 +331,84 @@ BindService::Answer BindService::handle(const seccomp_notif& request) {
                      line + verdict.reason + ", but bind() failed: " + std::strerror(-result));
     }
     return Answer{false, result};
+}
+
+// 4, with a broker: a broker socket for exactly this endpoint replaces the app's socket.
+BindService::Answer BindService::hand_over_from_broker(const seccomp_notif& request, pid_t pid,
+                                                       int app_fd, int app_socket,
+                                                       const Endpoint& endpoint,
+                                                       std::optional<std::size_t> spec,
+                                                       const std::string& line) {
+    const auto flags = descriptor_flags(pid, app_fd);
+    const int status_flags = ::fcntl(app_socket, F_GETFL);
+    int v6only = 0;
+    socklen_t v6only_len = sizeof v6only;
+    if (!flags || status_flags < 0 ||
+        (endpoint.address.family == Family::V6 &&
+         ::getsockopt(app_socket, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &v6only_len) != 0)) {
+        log_decision(false, line + "cannot read the app's socket flags");
+        return Answer{false, -EACCES};
+    }
+    int freebind = 0;
+    socklen_t freebind_len = sizeof freebind;
+    (void)::getsockopt(app_socket, IPPROTO_IP, IP_FREEBIND, &freebind, &freebind_len);
+
+    // What the app's socket would have bound: an IPv6 wildcard is dual-stack unless the app
+    // made it IPv6-only (the broker's socket is its own, so no later flip can widen it).
+    Endpoint wanted = endpoint;
+    wanted.dual_stack =
+        endpoint.address.family == Family::V6 && endpoint.address.is_any() && v6only == 0;
+    UniqueFd granted;
+    if (spec && *spec < config_.reservations.size() && config_.reservations[*spec].socket.valid() &&
+        config_.reservations[*spec].endpoint == wanted) {
+        granted = std::move(config_.reservations[*spec].socket);
+    } else {
+        release_reservation(spec);  // frees the port for the socket the broker binds now
+        // A dual-stack wildcard is asked for as "all addresses" (the broker's [::] with
+        // IPV6_V6ONLY=0); an explicit address, [::] included, is bound as given.
+        SocketSpec exact{endpoint.address, endpoint.port, endpoint.proto, {}};
+        if (wanted.dual_stack) {
+            exact.address.reset();
+        }
+        SocketOptions options = config_.options;
+        options.v6only = v6only != 0;
+        options.freebind = freebind != 0;
+        options.reuseport = false;
+        auto asked = broker::request_socket(*config_.broker, exact, options);
+        if (!asked.ok()) {
+            log_decision(false, line + asked.error().message);
+            restore_reservation(spec);
+            const int error = asked.error().kind == ErrorKind::Denied ? EACCES : EADDRNOTAVAIL;
+            return Answer{false, -error};
+        }
+        granted = std::move(asked).value();
+    }
+    // The app's blocking mode, on the socket it gets (status flags belong to the socket).
+    const int granted_flags = ::fcntl(granted.get(), F_GETFL);
+    if (granted_flags < 0 ||
+        ::fcntl(granted.get(), F_SETFL,
+                (granted_flags & ~O_NONBLOCK) | (status_flags & O_NONBLOCK)) != 0) {
+        log_decision(false, line + "cannot set the socket's flags: " + std::strerror(errno));
+        return Answer{false, -EACCES};
+    }
+    struct stat st {};
+    if (::fstat(granted.get(), &st) != 0) {
+        return Answer{false, -EACCES};
+    }
+    seccomp_notif_addfd addfd{};
+    addfd.id = request.id;
+    addfd.flags = SECCOMP_ADDFD_FLAG_SETFD;
+    addfd.srcfd = static_cast<std::uint32_t>(granted.get());
+    addfd.newfd = static_cast<std::uint32_t>(app_fd);
+    addfd.newfd_flags = (*flags & O_CLOEXEC) != 0 ? O_CLOEXEC : 0;
+    if (::ioctl(listener_.get(), SECCOMP_IOCTL_NOTIF_ADDFD, &addfd) < 0) {
+        log_decision(false,
+                     line + "cannot give the app the broker's socket: " + std::strerror(errno));
+        return Answer{false, -EACCES};  // ENOENT: the bind() is gone, and nobody reads this
+    }
+    served_inodes_.insert(st.st_ino);
+    log_decision(true, line + "granted by the broker");
+    return Answer{false, 0};
 }
 
 }  // namespace portbind

@@ -17,6 +17,16 @@
 //      never CONTINUEd.
 // A --port reservation covering the bind is released just before it (and restored if a
 // served bind fails), so the app's own socket can take the port.
+//
+// With a broker (portbind --broker, or no privilege and a running broker) step 4 differs:
+// the binding process holds no privilege and the app's socket is not bound. A socket the
+// broker bound takes its place at the same fd number (SECCOMP_IOCTL_NOTIF_ADDFD with
+// SETFD), with the app's O_NONBLOCK and close-on-exec flags, and bind() returns 0. That
+// socket is the --port reservation for exactly this endpoint when there is one, otherwise
+// the broker is asked for it and decides by this process's credentials (the caller's). The
+// app then holds a broker socket: bound and, for TCP, already listening (its own listen()
+// only sets the backlog); options it set before bind() other than IPV6_V6ONLY, O_NONBLOCK
+// and IP_FREEBIND are not carried over, and SO_REUSEPORT is not available.
 #pragma once
 
 #include <sys/types.h>
@@ -54,6 +64,7 @@ struct BindServiceConfig {
     std::vector<Reservation> reservations;  // parallel to specs
     SocketOptions options;                  // to restore a reservation
     unsigned unprivileged_start = 1024;
+    std::optional<std::string> broker;  // the broker's socket, when sockets come from it
 };
 
 class BindService {
@@ -77,6 +88,9 @@ class BindService {
     };
     Answer handle(const seccomp_notif& request);
     bool still_valid(std::uint64_t id) const;
+    Answer hand_over_from_broker(const seccomp_notif& request, pid_t pid, int app_fd,
+                                 int app_socket, const Endpoint& endpoint,
+                                 std::optional<std::size_t> spec, const std::string& line);
     void release_reservation(std::optional<std::size_t> spec);
     void restore_reservation(std::optional<std::size_t> spec);
 

@@ -4,6 +4,7 @@
 #include <climits>
 #include <sstream>
 
+#include "launcher/client/portbind.h"
 #include "policy/strict_number.h"
 
 namespace po = boost::program_options;
@@ -71,8 +72,12 @@ po::options_description launch_options() {
         "run the command as USER with USER's groups (root only)")(
         "policy", po::value<std::string>()->value_name("FILE"),
         "read this policy file instead of the built-in one (root only)")(
-        "help,h", po::bool_switch(), "show this help")("version", po::bool_switch(),
-                                                       "show the version");
+        "broker", po::value<std::string>()->implicit_value("")->value_name("PATH"),
+        "get the privileged sockets from the broker (portbind serve) at PATH "
+        "(default " PORTBIND_DEFAULT_SOCKET
+        ") instead of binding them; automatic when portbind holds no privilege and the "
+        "default socket exists")("help,h", po::bool_switch(), "show this help")(
+        "version", po::bool_switch(), "show the version");
     return d;
 }
 
@@ -121,7 +126,8 @@ std::size_t find_command_start(const std::vector<std::string>& args,
                                      : a.substr(0, 2);
         const po::option_description* opt = desc.find_nothrow(name, false);
         const bool inline_value = is_long ? a.find('=') != a.npos : a.size() > 2;
-        if (opt != nullptr && opt->semantic()->max_tokens() > 0 && !inline_value) {
+        // An option with an implicit value (--broker) takes a value only as --opt=VALUE.
+        if (opt != nullptr && opt->semantic()->min_tokens() > 0 && !inline_value) {
             ++i;
         }
     }
@@ -186,6 +192,13 @@ Result<Invocation> parse_launch(const std::vector<std::string>& args) {
     }
     launch.specs = std::move(specs).value();
     launch.activate = vm["activate"].as<bool>();
+    if (const auto broker = get_optional<std::string>(vm, "broker")) {
+        if (!broker->empty() && broker->front() != '/') {
+            return usage("invalid --broker '" + *broker +
+                         "': the broker's socket is an absolute path");
+        }
+        launch.broker = *broker;
+    }
     launch.socket.reuseport = vm["reuseport"].as<bool>();
     launch.socket.freebind = vm["freebind"].as<bool>();
     launch.socket.v6only = vm["v6only"].as<bool>();

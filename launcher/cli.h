@@ -26,7 +26,9 @@ struct LaunchArgs {
     SocketOptions socket;
     std::optional<std::string> user;         // root callers only
     std::optional<std::string> policy_file;  // root callers only
-    std::vector<std::string> command;        // never empty
+    // --broker[=PATH]: ask the broker for the privileged sockets; "" names the default path.
+    std::optional<std::string> broker;
+    std::vector<std::string> command;  // never empty
 };
 
 struct CheckArgs {

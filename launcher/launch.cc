@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "launcher/audit_log.h"
 #include "launcher/bind_filter.h"
 #include "launcher/bind_service.h"
+#include "launcher/broker/client.h"
 #include "launcher/command.h"
 #include "launcher/commands.h"
 #include "launcher/fd_passing.h"
@@ -47,6 +49,9 @@ struct Plan {
     std::vector<bool> privileged;    // per endpoint: needs CAP_NET_BIND_SERVICE
     std::unique_ptr<Policy> policy;  // loaded when the caller is subject to it and needs it
     std::vector<std::string> grant_log;
+    // The broker's socket when the privileged sockets come from the broker (which then
+    // decides by the credentials of this process), not from portbind's own privilege.
+    std::optional<std::string> broker;
 };
 
 Credentials credentials_of(const Identity& id, bool set_groups) {
@@ -103,6 +108,22 @@ Status find_command(const LaunchArgs& args, Plan& plan) {
     }
     plan.command_path = std::move(resolved).value();
     return success();
+}
+
+bool is_socket(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+// Phase: where the privileged sockets come from. --broker names the broker; a portbind that
+// holds no privilege (an installation with no privileged binary) uses the broker at its
+// default path when that exists. The path is never taken from the environment.
+void choose_socket_source(const LaunchArgs& args, PrivilegeMode mode, Plan& plan) {
+    if (args.broker) {
+        plan.broker = args.broker->empty() ? broker::kDefaultSocketPath : *args.broker;
+    } else if (mode == PrivilegeMode::Unprivileged && is_socket(broker::kDefaultSocketPath)) {
+        plan.broker = broker::kDefaultSocketPath;
+    }
 }
 
 Status resolve_endpoints(const LaunchArgs& args, Plan& plan) {
@@ -162,8 +183,8 @@ Status authorize(const LaunchArgs& args, PrivilegeMode mode, Plan& plan) {
     for (const bool p : plan.privileged) {
         privileged_count += p ? 1 : 0;
     }
-    if (privileged_count == 0) {
-        return success();
+    if (privileged_count == 0 || plan.broker) {
+        return success();  // nothing to decide, or the broker decides
     }
     if (plan.subject_to_policy) {
         if (auto s = load_plan_policy(args, plan); !s.ok()) {
@@ -216,10 +237,53 @@ Status authorize(const LaunchArgs& args, PrivilegeMode mode, Plan& plan) {
 // Phase: create, bind (with the capability effective only for privileged ports), and for
 // socket activation listen. In the default mode the sockets are reservations: bound, not
 // listening, held until the command binds the port itself.
+// Phase, with a broker: one request for every privileged socket (all or nothing), answered
+// with sockets bound and, for streams, listening.
+Result<std::vector<UniqueFd>> request_from_broker(const LaunchArgs& args, const Plan& plan) {
+    std::vector<SocketSpec> wanted;
+    std::string first;
+    for (std::size_t i = 0; i < plan.endpoints.size(); ++i) {
+        if (plan.privileged[i]) {
+            wanted.push_back(args.specs[i]);
+            first = first.empty() ? plan.endpoints[i].to_string() : first;
+        }
+    }
+    if (wanted.empty()) {
+        return std::vector<UniqueFd>{};
+    }
+    auto granted = broker::request_sockets(*plan.broker, wanted, args.socket);
+    if (!granted.ok()) {
+        const Error& e = granted.error();
+        // A refusal by the broker already says what to do; other failures are about reaching it.
+        std::string advice =
+            e.kind == ErrorKind::Denied
+                ? ""
+                : "check that the broker runs at that path ('portbind serve', portbind-serve(8))";
+        return Error{e.kind,
+                     "cannot get " + first + (wanted.size() > 1 ? " and the other sockets" : "") +
+                         " from the broker: " + e.message,
+                     std::move(advice)};
+    }
+    return std::move(granted).value();
+}
+
 Result<std::vector<UniqueFd>> bind_all(const LaunchArgs& args, const Plan& plan) {
+    std::vector<UniqueFd> from_broker;
+    if (plan.broker) {
+        auto granted = request_from_broker(args, plan);
+        if (!granted.ok()) {
+            return std::move(granted).take_error();
+        }
+        from_broker = std::move(granted).value();
+    }
+    std::size_t next_from_broker = 0;
     std::vector<UniqueFd> sockets;
     for (std::size_t i = 0; i < plan.endpoints.size(); ++i) {
         const Endpoint& ep = plan.endpoints[i];
+        if (plan.broker && plan.privileged[i]) {
+            sockets.push_back(std::move(from_broker.at(next_from_broker++)));
+            continue;
+        }
         auto fd = open_socket(ep, args.socket);
         if (!fd.ok()) {
             return std::move(fd).take_error();
@@ -360,12 +424,13 @@ Result<int> hand_over_by_binding(const LaunchArgs& args, PrivilegeMode mode, Pla
     if (auto s = check_intercept_support(); !s.ok()) {
         return std::move(s).take_error();
     }
-    if (plan.subject_to_policy) {
+    if (plan.subject_to_policy && !plan.broker) {
         if (auto s = load_plan_policy(args, plan); !s.ok()) {
             return std::move(s).take_error();
         }
     }
     BindServiceConfig config;
+    config.broker = plan.broker;  // then the broker decides each bind, not a policy here
     config.policy = std::move(plan.policy);
     config.caller = policy_names(plan.target);
     config.who = who(plan.target) + " (uid " + std::to_string(plan.target.uid) + ")";
@@ -441,13 +506,14 @@ Result<int> run_launch(const LaunchArgs& args, PrivilegeMode mode,
     if (auto s = find_command(args, plan); !s.ok()) {
         return std::move(s).take_error();
     }
+    choose_socket_source(args, mode, plan);
     if (auto s = resolve_endpoints(args, plan); !s.ok()) {
         return std::move(s).take_error();
     }
     if (auto s = authorize(args, mode, plan); !s.ok()) {
         return std::move(s).take_error();
     }
-    if (!args.activate && mode == PrivilegeMode::Unprivileged) {
+    if (!args.activate && mode == PrivilegeMode::Unprivileged && !plan.broker) {
         return no_privilege("privileged ports for the command");
     }
     auto sockets = bind_all(args, plan);

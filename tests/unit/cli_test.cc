@@ -305,4 +305,20 @@ BOOST_AUTO_TEST_CASE(option_errors_with_placeholder_tokens) {
     BOOST_TEST(parse_command_line({"--port"}).error().message == "option '--port' needs a value");
 }
 
+// --broker takes its value only as --broker=PATH: the next word is the command.
+BOOST_AUTO_TEST_CASE(broker_option) {
+    const LaunchArgs none = launch({"--port", "443", "srv"});
+    BOOST_TEST(!none.broker.has_value());
+    const LaunchArgs bare = launch({"--broker", "srv", "--flag"});
+    BOOST_TEST_REQUIRE(bare.broker.has_value());
+    BOOST_TEST(bare.broker->empty());
+    BOOST_TEST(bare.command == (Args{"srv", "--flag"}));
+    const LaunchArgs path =
+        launch({"--broker=/run/x/portbind.sock", "--activate", "--port", "443", "--", "srv"});
+    BOOST_TEST(path.broker.value() == "/run/x/portbind.sock");
+    BOOST_TEST(path.activate);
+    expect_usage_error({"--broker=relative.sock", "srv"});
+    expect_usage_error({"--broker=/a", "--broker=/b", "srv"});
+}
+
 BOOST_AUTO_TEST_SUITE_END()
