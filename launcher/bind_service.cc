@@ -374,14 +374,18 @@ BindService::Answer BindService::hand_over_from_broker(const seccomp_notif& requ
         options.v6only = v6only != 0;
         options.freebind = freebind != 0;
         options.reuseport = false;
-        auto asked = broker::request_socket(*config_.broker, exact, options);
-        if (!asked.ok()) {
-            log_decision(false, line + asked.error().message);
+        broker::Exchange asked = broker::exchange_with_broker(*config_.broker, {exact}, options);
+        if (asked.error != 0) {
+            log_decision(false, line + asked.message);
             restore_reservation(spec);
-            const int error = asked.error().kind == ErrorKind::Denied ? EACCES : EADDRNOTAVAIL;
-            return Answer{false, -error};
+            // Errors bind() can have pass through; not reaching the broker (ENOENT, EPERM,
+            // ETIMEDOUT, EPROTO, ...) is a refusal for the app, with the reason in the log.
+            const int e = asked.error;
+            const bool bind_errno =
+                e == EACCES || e == EADDRINUSE || e == EADDRNOTAVAIL || e == ENOMEM || e == ENOBUFS;
+            return Answer{false, -(bind_errno ? e : EACCES)};
         }
-        granted = std::move(asked).value();
+        granted = std::move(asked.sockets.front());
     }
     // The app's blocking mode, on the socket it gets (status flags belong to the socket).
     const int granted_flags = ::fcntl(granted.get(), F_GETFL);

@@ -85,6 +85,18 @@ assert_eq "0" "$RUN_RC" "default mode, denied: the app ran and exited normally"
 assert_eq "bind.0=EACCES" "$(grep '^bind.0=' <<<"$RUN_OUT")" "default mode, denied: bind() fails with EACCES"
 assert_not_listening 443
 
+# Default mode, port in use: the broker's EADDRINUSE reaches the app's bind().
+bg_start root holder "$PY" -c 'import socket, time
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past connections are in TIME_WAIT
+s.bind(("::", 443)); s.listen(); time.sleep(60)'
+assert_true "a root listener holds 443" wait_listen 443 tcp "$BG_LAST"
+run ns_user pb_alice "$PLAIN" --broker="$BROKER_SOCK" -- "$PY" "$APPS/selfbind.py" --try tcp,::,443,dual
+assert_eq "bind.0=EADDRINUSE" "$(grep '^bind.0=' <<<"$RUN_OUT")" "default mode, port in use: bind() fails with EADDRINUSE"
+ns_kill_all
+start_broker -- --socket "$BROKER_SOCK" || bail "the broker did not restart"
+
 # A capability build asked for --broker uses the broker too (the broker's log shows it).
 before=$(grep -c granted "$BROKER_ERR" || true)
 bg_start pb_alice capbroker "$PB" --broker="$BROKER_SOCK" --activate --port 80 -- "$PY" "$APPS/report.py"
