@@ -55,11 +55,16 @@ Status check_intercept_support() {
     }
     UniqueFd ready_read(ready[0]);
     UniqueFd ready_write(ready[1]);
+    const pid_t parent = ::getpid();
     const pid_t child = ::fork();
     if (child < 0) {
         return unsupported(std::string("fork() failed: ") + std::strerror(errno));
     }
     if (child == 0) {
+        // Never outlive the prober, whatever kills it.
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || ::getppid() != parent) {
+            ::_exit(1);
+        }
         // Look like the app will after its exec: no capability, dumpable. Then say so.
         cap_t none = cap_init();
         if (none == nullptr || cap_set_proc(none) != 0 ||

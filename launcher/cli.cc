@@ -162,6 +162,14 @@ Result<Invocation> parse_launch(const std::vector<std::string>& args) {
     const po::options_description desc = launch_options();
     bool dashdash = false;
     const std::size_t start = find_command_start(args, desc, dashdash);
+    // Boost's parser is quadratic in the number of words (it erases from the front); no
+    // valid command line needs more than this many option words.
+    constexpr std::size_t kMaxOptionWords = 2 * kMaxSockets + 32;
+    if (start > kMaxOptionWords) {
+        return usage("too many sockets or options: " + std::to_string(start) +
+                     " words before the command (at most " + std::to_string(kMaxSockets) +
+                     " sockets)");
+    }
     const std::vector<std::string> options(args.begin(),
                                            args.begin() + static_cast<std::ptrdiff_t>(start));
     po::variables_map vm;

@@ -5,7 +5,9 @@
 //
 // Entry state (established by main): fds 0-2 open, no other fds, non-dumpable, and, unless
 // the caller is root, running as the caller with at most CAP_NET_BIND_SERVICE permitted.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -52,6 +54,7 @@ struct Plan {
     // The broker's socket when the privileged sockets come from the broker (which then
     // decides by the credentials of this process), not from portbind's own privilege.
     std::optional<std::string> broker;
+    bool broker_by_default = false;  // chosen because portbind holds no privilege
 };
 
 Credentials credentials_of(const Identity& id, bool set_groups) {
@@ -123,6 +126,7 @@ void choose_socket_source(const LaunchArgs& args, PrivilegeMode mode, Plan& plan
         plan.broker = args.broker->empty() ? broker::kDefaultSocketPath : *args.broker;
     } else if (mode == PrivilegeMode::Unprivileged && is_socket(broker::kDefaultSocketPath)) {
         plan.broker = broker::kDefaultSocketPath;
+        plan.broker_by_default = true;
     }
 }
 
@@ -252,6 +256,12 @@ Result<std::vector<UniqueFd>> request_from_broker(const LaunchArgs& args, const 
         return std::vector<UniqueFd>{};
     }
     auto granted = broker::request_sockets(*plan.broker, wanted, args.socket);
+    if (!granted.ok() && plan.broker_by_default && granted.error().kind != ErrorKind::Denied) {
+        // Nobody asked for the broker: the missing privilege is the news, the broker a detail.
+        Error e = no_privilege(first);
+        e.message += "; nor could the broker help: " + granted.error().message;
+        return e;
+    }
     if (!granted.ok()) {
         const Error& e = granted.error();
         // A refusal by the broker already says what to do; other failures are about reaching it.
@@ -344,12 +354,38 @@ std::vector<std::string> command_environment(const LaunchArgs& args, const Ident
     return build_child_environment(views, identity_overrides(args, target), fds);
 }
 
+// A command root runs as another user must not be able to type into root's terminal
+// (TIOCSTI works only on one's controlling terminal): it gives up the controlling terminal.
+// It stays in root's foreground process group, so Ctrl-C and Ctrl-Z still reach it, and can
+// still read and write the terminal through the descriptors it inherited; taking the
+// terminal back (TIOCSCTTY) would need CAP_SYS_ADMIN. A session leader keeps its terminal:
+// giving it up would hang up the session, which is its own anyway.
+Status leave_controlling_terminal() {
+    if (::getsid(0) == ::getpid()) {
+        return success();
+    }
+    UniqueFd tty(::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!tty.valid()) {
+        return success();  // no controlling terminal
+    }
+    if (::ioctl(tty.get(), TIOCNOTTY) != 0) {
+        return Error{
+            ErrorKind::System,
+            std::string("cannot detach the command from the terminal: ") + std::strerror(errno),
+            "run it without a terminal, e.g. with </dev/null >LOG 2>&1 setsid"};
+    }
+    return success();
+}
+
 Status drop_for_command(const LaunchArgs& args, PrivilegeMode mode, const Plan& plan) {
     // Root running its own command keeps root; everyone else ends with nothing.
     if (mode == PrivilegeMode::Root && !args.user) {
         return success();
     }
-    return drop_all_privileges(credentials_of(plan.target, args.user.has_value()));
+    if (auto s = drop_all_privileges(credentials_of(plan.target, args.user.has_value())); !s.ok()) {
+        return s;
+    }
+    return args.user ? leave_controlling_terminal() : success();
 }
 
 // Hand-over by socket activation: sockets at fd 3.., LISTEN_*, exec in place. Returns only
@@ -421,9 +457,6 @@ Error hand_over_by_activation(const LaunchArgs& args, PrivilegeMode mode, Plan& 
 Result<int> hand_over_by_binding(const LaunchArgs& args, PrivilegeMode mode, Plan& plan,
                                  std::vector<UniqueFd> reservations,
                                  const InheritedState& inherited) {
-    if (auto s = check_intercept_support(); !s.ok()) {
-        return std::move(s).take_error();
-    }
     if (plan.subject_to_policy && !plan.broker) {
         if (auto s = load_plan_policy(args, plan); !s.ok()) {
             return std::move(s).take_error();
@@ -516,6 +549,13 @@ Result<int> run_launch(const LaunchArgs& args, PrivilegeMode mode,
     if (!args.activate && mode == PrivilegeMode::Unprivileged && !plan.broker) {
         return no_privilege("privileged ports for the command");
     }
+    const bool serves_binds = !args.activate && !(mode == PrivilegeMode::Root && !args.user);
+    if (serves_binds) {
+        // Before anything is bound: the probe forks, and its child must hold no socket.
+        if (auto s = check_intercept_support(); !s.ok()) {
+            return std::move(s).take_error();
+        }
+    }
     auto sockets = bind_all(args, plan);
     if (!sockets.ok()) {
         return std::move(sockets).take_error();
@@ -523,7 +563,7 @@ Result<int> run_launch(const LaunchArgs& args, PrivilegeMode mode,
     if (args.activate) {
         return hand_over_by_activation(args, mode, plan, std::move(sockets).value(), inherited);
     }
-    if (mode == PrivilegeMode::Root && !args.user) {
+    if (!serves_binds) {
         // Root binds whatever it likes itself: nothing to serve. The reservations only
         // proved the ports free; release them and run the command in place.
         return hand_over_by_activation(args, mode, plan, {}, inherited);

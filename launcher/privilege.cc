@@ -137,6 +137,17 @@ Result<PrivilegeMode> detect_privilege_mode() {
     if (r == 0) {
         return PrivilegeMode::Root;
     }
+    gid_t rg = 0, eg = 0, sg = 0;
+    if (::getresgid(&rg, &eg, &sg) != 0) {
+        return sys_error("cannot read the process group ids", errno);
+    }
+    if (eg != rg || sg != rg) {
+        return Error{ErrorKind::Untrusted,
+                     "portbind runs with effective gid " + std::to_string(eg) + " and saved gid " +
+                         std::to_string(sg) + " but real gid " + std::to_string(rg) +
+                         " (installed setgid, or started by a setgid program)",
+                     "remove the setgid bit (chmod g-s) and start it with matching group ids"};
+    }
     if (e == 0 || s == 0) {
         return PrivilegeMode::Setuid;
     }

@@ -11,10 +11,12 @@
 //   audit    see setcap/audit.h.
 //
 // grant and revoke decide every PATH before changing any: one refusal changes nothing.
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <iostream>
 #include <set>
 
@@ -164,25 +166,43 @@ Result<int> grant(const SetcapRequest& req) {
     }
 
     Status failure = success();
+    // What each changed file carried before, to put back if the registry cannot record it.
+    std::vector<std::pair<const CheckedGrant*, CapSets>> applied;
     for (const CheckedGrant& g : checked) {
         for (const std::string& w : g.warnings) {
             warn(escape_value(g.target.path) + ": " + w);
+        }
+        auto before = read_file_caps(g.target.fd.get(), g.target.path);
+        if (!before.ok()) {
+            failure = std::move(before).take_error();
+            break;
         }
         auto entry = apply_grant(g);
         if (!entry.ok()) {
             failure = std::move(entry).take_error();
             break;
         }
+        applied.emplace_back(&g, std::move(before).value());
         registry.value().put(std::move(entry).value());
-        std::cout << "granted " << g.caps_text << " to " << escape_value(g.target.path);
-        if (g.target.chain.size() > 1) {
-            std::cout << " (" << g.target.chain_text() << ")";
+    }
+    // Record what was applied even when a later file failed. A change that cannot be
+    // recorded is undone: `reapply` and `list` trust the registry.
+    if (auto s = store.value().save(registry.value()); !s.ok()) {
+        Error e = std::move(s).take_error();
+        for (const auto& [g, before] : applied) {
+            if (!write_file_caps(g->target.fd.get(), g->target.path, before).ok()) {
+                e.message += "; " + escape_value(g->target.path) +
+                             " keeps the capabilities, unrecorded: remove them with 'setcap -r'";
+            }
+        }
+        return e;
+    }
+    for (const auto& [g, before] : applied) {
+        std::cout << "granted " << g->caps_text << " to " << escape_value(g->target.path);
+        if (g->target.chain.size() > 1) {
+            std::cout << " (" << g->target.chain_text() << ")";
         }
         std::cout << '\n';
-    }
-    // Record what was applied even when a later file failed.
-    if (auto s = store.value().save(registry.value()); !s.ok()) {
-        return std::move(s).take_error();
     }
     if (!failure.ok()) {
         return std::move(failure).take_error();
@@ -392,7 +412,24 @@ Result<int> reapply() {
 
 }  // namespace
 
+// Grants change a file and then record the change in the registry: an RLIMIT_FSIZE inherited
+// from the caller must not let the first happen without the second (or kill the process
+// between them with SIGXFSZ). Root may raise its own limit; where even that is refused, a
+// failed write is an error (EFBIG) that the command reports, not a signal.
+void allow_registry_writes() {
+    ::signal(SIGXFSZ, SIG_IGN);
+    rlimit unlimited{RLIM_INFINITY, RLIM_INFINITY};
+    if (::setrlimit(RLIMIT_FSIZE, &unlimited) != 0) {
+        rlimit current{};
+        if (::getrlimit(RLIMIT_FSIZE, &current) == 0) {
+            current.rlim_cur = current.rlim_max;
+            (void)::setrlimit(RLIMIT_FSIZE, &current);
+        }
+    }
+}
+
 Result<int> run_setcap(const std::vector<std::string>& args) {
+    allow_registry_writes();
     auto req = parse_setcap_args(args);
     if (!req.ok()) {
         return std::move(req).take_error();

@@ -15,6 +15,10 @@
 #
 # Conventions: `run CMD...` captures RUN_RC / RUN_OUT / RUN_ERR; every command
 # started by these functions is bounded by `timeout`.
+#
+# Scenario records: every case's result is also recorded against the numbered scenarios of
+# the security checklist that scenarios.tsv maps to it (see `scenario` below), for the
+# closing summary (summary.py).
 
 set -euo pipefail
 set -E
@@ -502,6 +506,77 @@ assert_app_pid() {
     assert_eq "$(uid_of "$u")" "$(stat -c %u "/proc/$pid")" "pid $pid belongs to $u"
 }
 
+# --------------------------------------------------------- scenario records
+
+# Where the records go: ctest sets PORTBIND_SCENARIO_LOG (in the build tree); by hand they go
+# next to the fixture, where `python3 summary.py` looks by default.
+SCENARIO_LOG=${PORTBIND_SCENARIO_LOG:-$PB_ROOT/scenario-results.log}
+SCENARIO_TABLE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/scenarios.tsv
+_SCEN_IDS=
+_SCEN_KIND=
+_SCEN_TESTS=0
+_SCEN_FAILED=0
+_SCEN_RECORDED=" "
+
+# _scenario_record ID OUTCOME ASSERTS: one line "SCENARIO ID CASE MODE OUTCOME ASSERTS RUN"
+# (RUN tells this run of the case from earlier ones in the same file).
+_SCEN_RUN=run-$$-$(date +%s)
+_scenario_record() {
+    _SCEN_RECORDED+="$1 "
+    printf 'SCENARIO %s %s %s %s %s %s\n' "$1" "$CASE_NAME" "$PB_MODE" "$2" "$3" "$_SCEN_RUN" \
+        >>"$SCENARIO_LOG" 2>/dev/null || true
+}
+
+# scenario_end: records the open scenario (see `scenario`).
+scenario_end() {
+    local id n=$((TESTS - _SCEN_TESTS)) bad=$((FAILED - _SCEN_FAILED)) outcome
+    [ -n "$_SCEN_IDS" ] || return 0
+    if [ "$bad" -gt 0 ]; then
+        outcome=failed
+    elif [ "$n" -eq 0 ]; then
+        outcome=untried
+    else
+        outcome=$_SCEN_KIND
+    fi
+    for id in ${_SCEN_IDS//,/ }; do
+        _scenario_record "$id" "$outcome" "$n"
+    done
+    _SCEN_IDS=
+}
+
+# scenario IDS KIND: the asserts that follow, up to the next `scenario` or `scenario_end` (or
+# the end of the case), are the evidence for checklist scenario(s) IDS (comma-separated
+# numbers). KIND is what their passing shows: `refused` (the attack was refused or had no
+# effect) or `documented` (the documented behaviour holds). Any failed assert records
+# `failed`; no assert at all records `untried`.
+scenario() {
+    scenario_end
+    case $2 in
+        refused | documented) ;;
+        *) bail "scenario $1: unknown kind '$2'" ;;
+    esac
+    _SCEN_IDS=$1
+    _SCEN_KIND=$2
+    _SCEN_TESTS=$TESTS
+    _SCEN_FAILED=$FAILED
+}
+
+# _scenario_finish: closes the open scenario, then records, for every scenario that
+# scenarios.tsv maps to this case and that the case did not record itself, the case's own
+# result (its expected kind when every assert passed, else `failed`).
+_scenario_finish() {
+    local id _section _title kind covered _rest outcome
+    scenario_end
+    [ -r "$SCENARIO_TABLE" ] || return 0
+    while IFS=$'\t' read -r id _section _title kind covered _rest; do
+        case $id in '' | '#'*) continue ;; esac
+        [[ " $covered " == *" case:$CASE_NAME "* ]] || continue
+        [[ "$_SCEN_RECORDED" == *" $id "* ]] && continue
+        if [ "$FAILED" != 0 ] || [ "$TESTS" == 0 ]; then outcome=failed; else outcome=$kind; fi
+        _scenario_record "$id" "$outcome" "$TESTS"
+    done <"$SCENARIO_TABLE"
+}
+
 # ------------------------------------------------------------ setup/teardown
 
 _on_err() {
@@ -523,6 +598,7 @@ _finish() {
     if [ "$TESTS" == 0 ]; then
         not_ok "$CASE_NAME asserted nothing"
     fi
+    _scenario_finish
     echo "1..$TESTS"
     if [ "$FAILED" != 0 ]; then
         echo "# $CASE_NAME [$PB_MODE]: $FAILED of $TESTS failed"

@@ -146,6 +146,18 @@ BOOST_AUTO_TEST_CASE(socket_limit) {
 
     args.insert(args.end() - 1, {"--port", "2000"});
     expect_usage_error(args);
+
+    // Refused before Boost's parser, which is quadratic in the number of words: 100,000
+    // options took minutes.
+    Args many;
+    for (std::size_t i = 0; i < 100000; ++i) {
+        many.push_back("--port");
+        many.push_back("8080");
+    }
+    many.push_back("srv");
+    const auto refused = parse_command_line(many);
+    BOOST_TEST_REQUIRE(!refused.ok());
+    BOOST_TEST(refused.error().message.find("too many sockets") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(backlog) {
