@@ -33,6 +33,7 @@ user_path=/usr/local/bin:/usr/bin:/bin
 
 ok() { echo "ok - $*"; }
 not_ok() { echo "not ok - $*"; }
+# shellcheck disable=SC2001 # every line of a multi-line text
 diag() { sed 's/^/#   /' <<<"$*"; }
 
 check() {
@@ -196,7 +197,7 @@ if [[ $(id -u) != 0 ]]; then
   echo "1..0 # SKIP the smoke test needs root"
   exit 77
 fi
-for tool in setpriv unshare ip ss sysctl python3 useradd userdel getent; do
+for tool in setpriv unshare ip ss sysctl python3 useradd userdel getent pkill; do
   if ! command -v "$tool" >/dev/null; then
     echo "Bail out! missing tool: $tool"
     exit 1
@@ -213,11 +214,15 @@ fi
 
 scratch=$(mktemp -d)
 cleanup() {
-  local u
+  local u i
   for u in "$member" "$other"; do
     if getent passwd "$u" >/dev/null; then
-      pkill -KILL -u "$u" 2>/dev/null
-      userdel "$u" 2>/dev/null
+      # userdel refuses while the user runs a process: kill them and wait until none is left.
+      for ((i = 0; i < 100; i++)); do
+        pkill -KILL -u "$u" || break
+        sleep 0.1
+      done
+      userdel "$u" || echo "# userdel $u failed" >&2
     fi
     if getent group "$u" >/dev/null; then groupdel "$u" 2>/dev/null; fi
   done

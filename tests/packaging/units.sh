@@ -1,0 +1,62 @@
+#!/bin/bash
+# Packaging stage (ctest: packaging.units), as root, after build.sh:
+#
+#   bash tests/packaging/units.sh STATE_DIR
+#
+# systemd-analyze verify, no error and no warning, on the units as packaged: the broker's
+# portbind.socket and portbind.service, and the examples app-portbind.service, app.socket
+# and app.service. verify checks that ExecStart= binaries exist, so it runs against a root
+# holding the packaged /usr/bin/portbind, a stand-in /usr/bin/app and the system's units
+# (for sysinit.target and friends), never against this machine's own /usr/bin.
+
+# shellcheck disable=SC2016 # the bash -c scripts take their arguments as $1, $2...
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh"
+
+[[ $# == 1 ]] || bail "usage: units.sh STATE_DIR"
+require_root_on_debian
+require_tools systemd-analyze:systemd
+[[ -d /lib/systemd/system ]] || bail "missing: /lib/systemd/system (systemd)"
+load_packages "$1"
+
+uroot=$(mktemp -d -t portbind-units.XXXXXX) || bail "mktemp failed"
+trap 'rm -rf -- "$uroot"' EXIT
+
+units=(app-portbind.service app.socket app.service portbind.socket portbind.service)
+mkdir -p "$uroot/usr/bin" "$uroot/etc/systemd/system" "$uroot/lib/systemd"
+ln -s usr/bin "$uroot/bin"
+cp -a /lib/systemd/system "$uroot/lib/systemd/"
+install -m 0755 "$pkg_root/usr/bin/portbind" "$uroot/usr/bin/portbind"
+install -m 0755 /bin/kill "$uroot/usr/bin/kill" # ExecReload= of portbind.service
+printf '#!/bin/sh\nexit 0\n' >"$uroot/usr/bin/app"
+chmod 0755 "$uroot/usr/bin/app"
+for u in app-portbind.service app.socket app.service; do
+  cp "$pkg_root/usr/share/doc/portbind/examples/systemd/$u" "$uroot/etc/systemd/system/" ||
+    bail "the package has no example unit $u"
+done
+cp "$pkg_root"/lib/systemd/system/portbind.{socket,service} "$uroot/etc/systemd/system/" ||
+  bail "the package has no broker units"
+
+out=$(systemd-analyze verify --man=no --root="$uroot" "${units[@]}" 2>&1)
+rc=$?
+if [[ $rc == 0 && -z $out ]]; then
+  ok "systemd-analyze verify ${units[*]}: no error, no warning"
+else
+  not_ok "systemd-analyze verify ${units[*]}: no error, no warning"
+  diag "exit $rc: $out"
+fi
+
+# verify must see the units it was given: a unit it cannot load is an error, so an empty
+# result above is not vacuous. Prove it once with a unit whose ExecStart= is missing.
+printf '[Service]\nExecStart=/usr/bin/no-such-program\n' >"$uroot/etc/systemd/system/pb-broken.service"
+out=$(systemd-analyze verify --man=no --root="$uroot" pb-broken.service 2>&1)
+check "systemd-analyze verify fails on a unit whose ExecStart= is missing (not vacuous)" \
+  test $? != 0 -a -n "$out"
+
+check "app-portbind.service does not set NoNewPrivileges (portbind would get no privilege)" \
+  bash -c '! grep -Eiq "^NoNewPrivileges=(yes|true|on|1)" "$1"' _ "$uroot/etc/systemd/system/app-portbind.service"
+check "the broker's ExecStart= runs the packaged /usr/bin/portbind" \
+  grep -Eq '^ExecStart=/usr/bin/portbind serve' "$uroot/etc/systemd/system/portbind.service"
+
+finish
