@@ -17,7 +17,7 @@ Result<Policy> load_policy(const PolicyLocation& location) {
     if (!sources.ok()) {
         return std::move(sources).take_error();
     }
-    return parse_policy(sources.value());
+    return parse_policy(std::move(sources).value());
 }
 
 }  // namespace portbind

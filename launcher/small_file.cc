@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "launcher/unique_fd.h"
@@ -17,7 +18,8 @@ std::optional<std::string> read_small_file(const std::string& path, std::size_t 
     std::string text;
     char buf[65536];
     while (true) {
-        const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        // No larger than needed: proc files are generated into a kernel buffer of the size asked.
+        const ssize_t n = ::read(fd.get(), buf, std::min(sizeof buf, max_size + 1));
         if (n < 0 && errno == EINTR) {
             continue;
         }

@@ -148,10 +148,18 @@ Result<std::optional<PolicySource>> read_trusted_file(int dirfd, const std::stri
         return untrusted(path, "it is larger than " + std::to_string(kMaxPolicyFileSize) + " bytes",
                          "split it into files under portbind.d/");
     }
+    // Sized by fstat, plus one byte that shows whether the file grew since; a file that
+    // grows is read on up to one byte past the cap, never further.
     PolicySource source{path, {}};
-    source.text.resize(kMaxPolicyFileSize + 1);
+    source.text.resize(static_cast<std::size_t>(st.st_size) + 1);
     std::size_t used = 0;
-    while (used < source.text.size()) {
+    while (true) {
+        if (used == source.text.size()) {
+            if (used > kMaxPolicyFileSize) {
+                break;
+            }
+            source.text.resize(std::min(2 * used, kMaxPolicyFileSize + 1));
+        }
         const ssize_t n = ::read(fd.get(), source.text.data() + used, source.text.size() - used);
         if (n < 0 && errno == EINTR) {
             continue;
@@ -179,17 +187,25 @@ bool is_dropin_name(const char* name) {
     return name[0] != '.' && len > 5 && std::strcmp(name + len - 5, ".conf") == 0;
 }
 
-Status read_dropins(const std::string& dir, std::vector<PolicySource>& out) {
+// `verified_fd` is the directory `verified_path`, already walked: when it is portbind.d's
+// parent (the usual layout), it is used instead of walking the same path again.
+Status read_dropins(const std::string& dir, const std::string& verified_path, int verified_fd,
+                    std::vector<PolicySource>& out) {
     const auto [parent_path, base] = split_path(dir);
-    auto parent = open_trusted_directory(parent_path);
-    if (!parent.ok()) {
-        return std::move(parent).take_error();
+    UniqueFd walked;
+    if (parent_path != verified_path) {
+        auto parent = open_trusted_directory(parent_path);
+        if (!parent.ok()) {
+            return std::move(parent).take_error();
+        }
+        if (!parent.value().valid()) {
+            return success();
+        }
+        walked = std::move(parent).value();
     }
-    if (!parent.value().valid()) {
-        return success();
-    }
-    UniqueFd dirfd(::openat(parent.value().get(), base.c_str(),
-                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    const int parent_fd = walked.valid() ? walked.get() : verified_fd;
+    UniqueFd dirfd(
+        ::openat(parent_fd, base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!dirfd.valid()) {
         if (errno == ENOENT) {
             return success();
@@ -265,7 +281,8 @@ Result<std::vector<PolicySource>> read_policy_sources(const PolicyLocation& loca
         sources.push_back(std::move(*main_file.value()));
     }
     if (location.dropin_dir) {
-        if (auto s = read_dropins(*location.dropin_dir, sources); !s.ok()) {
+        if (auto s = read_dropins(*location.dropin_dir, dir, dirfd.value().get(), sources);
+            !s.ok()) {
             return std::move(s).take_error();
         }
     }

@@ -1,5 +1,6 @@
 #include "policy/parser.h"
 
+#include <algorithm>
 #include <string_view>
 
 #include "policy/strict_number.h"
@@ -19,6 +20,8 @@ std::string Policy::describe(const PolicyError& error) const {
 }
 
 namespace {
+
+constexpr std::size_t kReservedRules = std::size_t{1} << 20;
 
 struct Token {
     std::string_view text;
@@ -44,6 +47,16 @@ bool is_valid_account_name(std::string_view name) {
     return true;
 }
 
+// Lines in `text`, the last one counted even without its '\n'. (find() is memchr, which is
+// vectorized, unlike a loop over the bytes.)
+std::size_t count_lines(std::string_view text) {
+    std::size_t lines = 1;
+    for (auto at = text.find('\n'); at != text.npos; at = text.find('\n', at + 1)) {
+        ++lines;
+    }
+    return lines;
+}
+
 class LineParser {
   public:
     // `tokens` is scratch space reused across lines; `line_offset` is where the line starts in
@@ -58,7 +71,15 @@ class LineParser {
         if (!tokenize(line, tokens) || tokens.empty()) {
             return;
         }
-        Rule rule;
+        // Built in place; a rule with an error is taken back out.
+        Rule& rule = policy_.rules.emplace_back();
+        if (!parse_rule(line, tokens, rule)) {
+            policy_.rules.pop_back();
+        }
+    }
+
+  private:
+    bool parse_rule(std::string_view line, const std::vector<Token>& tokens, Rule& rule) {
         rule.where = where_;
         rule.text_offset = line_offset_ + tokens.front().column - 1;
         rule.text_length = tokens.back().column - tokens.front().column + tokens.back().text.size();
@@ -70,31 +91,27 @@ class LineParser {
         } else {
             error(verb.column,
                   "expected 'permit' or 'deny', found '" + std::string(verb.text) + "'");
-            return;
+            return false;
         }
         if (tokens.size() < 2) {
             error(end_column(line), "missing subject (a user name, :group or *)");
-            return;
+            return false;
         }
         if (!parse_subject(tokens[1], rule.subject)) {
-            return;
+            return false;
         }
         bool ok = true;
         for (std::size_t i = 2; i < tokens.size(); i += 2) {
             const Token& key = tokens[i];
             if (i + 1 >= tokens.size()) {
                 error(end_column(line), "missing value after '" + std::string(key.text) + "'");
-                ok = false;
-                break;
+                return false;
             }
             ok = parse_option(key, tokens[i + 1], rule) && ok;
         }
-        if (ok) {
-            policy_.rules.push_back(std::move(rule));
-        }
+        return ok;
     }
 
-  private:
     static unsigned end_column(std::string_view line) {
         return static_cast<unsigned>(line.size() + 1);
     }
@@ -265,14 +282,24 @@ class LineParser {
 
 }  // namespace
 
-Policy parse_policy(const std::vector<PolicySource>& sources) {
+Policy parse_policy(std::vector<PolicySource>&& sources) {
     Policy policy;
-    std::vector<Token> tokens;
+    policy.files.reserve(sources.size());
+    policy.texts.reserve(sources.size());
+    // At most one rule per line: room for all of them at once, so that adding rules never
+    // moves the ones before (up to kReservedRules: address space taken, not yet memory).
+    std::size_t lines = 0;
     for (const PolicySource& source : sources) {
+        lines += count_lines(source.text);
+    }
+    policy.rules.reserve(std::min(lines, kReservedRules));
+    std::vector<Token> tokens;
+    for (PolicySource& source : sources) {
         const std::size_t file = policy.files.size();
-        policy.files.push_back(source.name);
-        policy.texts.push_back(source.text);
-        const std::string_view whole = source.text;
+        policy.files.push_back(std::move(source.name));
+        // Parsed where it is kept (rules refer to it by offset); `texts` has room for every
+        // file, so nothing moves it while `whole` is in use.
+        const std::string_view whole = policy.texts.emplace_back(std::move(source.text));
         std::size_t offset = 0;
         unsigned line_number = 0;
         while (offset < whole.size()) {
@@ -297,6 +324,10 @@ Policy parse_policy(const std::vector<PolicySource>& sources) {
         }
     }
     return policy;
+}
+
+Policy parse_policy(const std::vector<PolicySource>& sources) {
+    return parse_policy(std::vector<PolicySource>(sources));
 }
 
 }  // namespace portbind

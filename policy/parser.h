@@ -15,6 +15,8 @@ namespace portbind {
 
 inline constexpr std::size_t kMaxPolicyLine = 4096;
 
+// Takes the texts over (Policy::texts) instead of copying them.
+Policy parse_policy(std::vector<PolicySource>&& sources);
 Policy parse_policy(const std::vector<PolicySource>& sources);
 
 }  // namespace portbind

@@ -4,12 +4,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
+#include "launcher/broker/activation_fds.h"
 #include "launcher/broker/socket_path.h"
 
 namespace portbind::broker {
@@ -42,20 +42,20 @@ Result<SocketLocation> checked_location(const std::string& path) {
 }  // namespace
 
 std::size_t count_activation_fds() {
-    const int n = ::sd_listen_fds(0);
+    const int n = receive_activation_fds(false);
     return n > 0 ? static_cast<std::size_t>(n) : 0;
 }
 
 Result<Listener> take_activated_listener() {
-    const int n = ::sd_listen_fds(1);  // sets close-on-exec on them, unsets LISTEN_*
+    const int n = receive_activation_fds(true);  // sets close-on-exec on them, unsets LISTEN_*
     if (n != 1) {
         return Error{ErrorKind::Usage,
                      "socket activation passed " + std::to_string(n < 0 ? 0 : n) +
                          " sockets; portbind serve needs exactly one",
                      "give the .socket unit a single ListenSequentialPacket= line"};
     }
-    UniqueFd fd(SD_LISTEN_FDS_START);
-    if (::sd_is_socket_unix(fd.get(), SOCK_SEQPACKET, 1, nullptr, 0) <= 0) {
+    UniqueFd fd(kFirstActivationFd);
+    if (!is_listening_unix_socket(fd.get(), SOCK_SEQPACKET)) {
         return Error{ErrorKind::Usage,
                      "the socket passed by socket activation is not a listening unix "
                      "SOCK_SEQPACKET socket",

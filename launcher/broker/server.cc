@@ -7,7 +7,6 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,6 +27,7 @@
 #include "launcher/broker/message.h"
 #include "launcher/broker/name_cache.h"
 #include "launcher/broker/peer.h"
+#include "launcher/broker/ready_notify.h"
 #include "launcher/broker/transport.h"
 #include "launcher/policy_access.h"
 #include "launcher/sockets.h"
@@ -83,6 +83,13 @@ bool stderr_is_journal() {
 void write_stderr(const std::string& line) {
     const std::string out = "portbind serve: " + line + "\n";
     (void)!::write(STDERR_FILENO, out.data(), out.size());
+}
+
+// As with sd_notify(), a notification that cannot be sent does not stop the broker.
+void notify(const std::string& message) {
+    if (auto s = notify_service_manager(message); !s.ok()) {
+        write_stderr(s.error().message);
+    }
 }
 
 // Reads and discards whatever the peer sent that was not read (descriptors are discarded
@@ -161,7 +168,24 @@ class Server {
     std::array<std::uint8_t, kMaxMessageSize + 1> buffer_{};
 };
 
+#ifndef SO_PASSRIGHTS
+#define SO_PASSRIGHTS 83  // Linux 6.16
+#endif
+
+// No client can put descriptors in flight to the broker: with SO_PASSRIGHTS off on the
+// listener (inherited by every connection from its creation, so before the first byte) a
+// sender's SCM_RIGHTS fails with EPERM. Otherwise the broker would drop the last reference
+// to whatever a client sent, and closing a connected TCP socket with SO_LINGER and unsent
+// data blocks for the linger time: one client could stall the broker for everyone. Older
+// kernels lack the option; there the kernel discards attached descriptors (no control
+// buffer is given), which still closes them in the broker's context.
+void refuse_passed_descriptors(int listener) {
+    const int off = 0;
+    (void)::setsockopt(listener, SOL_SOCKET, SO_PASSRIGHTS, &off, sizeof off);
+}
+
 Status Server::set_up_events() {
+    refuse_passed_descriptors(listener_.fd.get());
     epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
     if (!epoll_.valid()) {
         return Error{ErrorKind::System, std::string("epoll_create1: ") + std::strerror(errno), ""};
@@ -222,7 +246,7 @@ void Server::load_policy_at_start() {
 }
 
 void Server::reload_policy() {
-    ::sd_notify(0, "RELOADING=1");
+    notify("RELOADING=1");
     refresh_host_facts();
     names_.clear();
     auto loaded = load_policy(config_.policy);
@@ -250,7 +274,7 @@ void Server::reload_policy() {
                 policy_->describe(policy_->errors.front()));
         }
     }
-    ::sd_notify(0, "READY=1");
+    notify("READY=1");
 }
 
 void Server::handle_signals() {
@@ -652,7 +676,7 @@ Status Server::run() {
     refresh_host_facts();
     load_policy_at_start();
     write_stderr("serving on " + listener_.path + " as uid " + std::to_string(::getuid()));
-    ::sd_notifyf(0, "READY=1\nSTATUS=serving on %s", listener_.path.c_str());
+    notify("READY=1\n" + notify_assignment("STATUS", "serving on " + listener_.path));
 
     std::array<epoll_event, kMaxEvents> events{};
     while (!stop_) {
@@ -683,7 +707,7 @@ Status Server::run() {
             }
         }
     }
-    ::sd_notify(0, "STOPPING=1");
+    notify("STOPPING=1");
     write_stderr("stopping");
     return success();
 }

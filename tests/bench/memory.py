@@ -140,7 +140,7 @@ def run(ctx: Context) -> Section:
                     if r[2] == size:
                         peaks.row(r[0]).failed = str(e)
                 timed = []
-            for r, (maxrss, _) in zip(block, timed):
+            for r, (maxrss, _, _) in zip(block, timed):
                 if r[2] == size or (r[2] == 0 and size == sizes[0]):
                     peaks.row(r[0]).add(PEAK.key, _mib(maxrss))
             for key, _, rsize in live_rest:

@@ -436,4 +436,104 @@ BOOST_AUTO_TEST_CASE(valid_follows_errors) {
     BOOST_TEST(policy.describe(policy.errors[0]) == "test.conf:1:1: x");
 }
 
+// parse_policy() from an rvalue takes the texts over instead of copying them; the result is
+// the same as from a copy, with short texts (kept inside std::string) as with long ones.
+BOOST_AUTO_TEST_CASE(taking_the_sources_over_gives_the_same_policy) {
+    std::string long_text;
+    for (int i = 0; i < 200; ++i) {
+        long_text += "deny user" + std::to_string(i) + " port " + std::to_string(i + 1) + "\n";
+    }
+    const std::vector<PolicySource> sources = {
+        {"a.conf", "deny x"},  // short enough for the small-string buffer
+        {"b.conf", long_text},
+        {"c.conf", "permit y"},
+        {"d.conf", "bogus z\npermit w"},
+    };
+    const Policy copied = parse_policy(sources);
+    std::vector<PolicySource> moved_sources = sources;
+    const Policy moved = parse_policy(std::move(moved_sources));
+    BOOST_TEST(moved.files == copied.files);
+    BOOST_TEST(moved.texts == copied.texts);
+    BOOST_TEST_REQUIRE(moved.texts.size() == sources.size());
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+        BOOST_TEST(moved.texts[i] == sources[i].text);
+    }
+    BOOST_TEST_REQUIRE(moved.rules.size() == 203u);
+    BOOST_TEST_REQUIRE(copied.rules.size() == moved.rules.size());
+    for (std::size_t i = 0; i < moved.rules.size(); ++i) {
+        BOOST_TEST_CONTEXT("rule " << i) {
+            BOOST_TEST(moved.text_of(moved.rules[i]) == copied.text_of(copied.rules[i]));
+            BOOST_TEST(moved.location(moved.rules[i].where) ==
+                       copied.location(copied.rules[i].where));
+        }
+    }
+    BOOST_TEST(moved.text_of(moved.rules.front()) == "deny x");
+    BOOST_TEST(moved.text_of(moved.rules[1]) == "deny user0 port 1");
+    BOOST_TEST(moved.text_of(moved.rules[200]) == "deny user199 port 200");
+    BOOST_TEST(moved.text_of(moved.rules.back()) == "permit w");
+    BOOST_TEST_REQUIRE(moved.errors.size() == 1u);
+    BOOST_TEST(moved.describe(moved.errors[0]) == copied.describe(copied.errors[0]));
+}
+
+// A rule dropped for an error in a later option leaves nothing behind in the next rule.
+BOOST_AUTO_TEST_CASE(a_dropped_rule_leaves_nothing_behind) {
+    const Policy policy = parse_one(
+        "permit bob port 80,81 proto tcp addr 10.0.0.0/8 cmd /bin/x frob 1\n"
+        "permit carol\n"
+        "deny dave port 22 addr bogus\n"
+        "deny erin port 23\n");
+    BOOST_TEST_REQUIRE(policy.errors.size() == 2u, all_errors(policy));
+    BOOST_TEST_REQUIRE(policy.rules.size() == 2u);
+    const Rule& carol = policy.rules[0];
+    BOOST_TEST(carol.subject.name == "carol");
+    BOOST_TEST((carol.action == Action::Permit));
+    BOOST_TEST(!carol.ports.has_value());
+    BOOST_TEST(!carol.proto.has_value());
+    BOOST_TEST(!carol.addresses.has_value());
+    BOOST_TEST(!carol.command.has_value());
+    BOOST_TEST(policy.text_of(carol) == "permit carol");
+    BOOST_TEST(carol.where.line == 2u);
+    const Rule& erin = policy.rules[1];
+    BOOST_TEST(erin.subject.name == "erin");
+    BOOST_TEST((erin.action == Action::Deny));
+    BOOST_TEST_REQUIRE(erin.ports.has_value());
+    BOOST_TEST_REQUIRE(erin.ports->size() == 1u);
+    BOOST_TEST(erin.ports->front().first == 23);
+    BOOST_TEST(!erin.addresses.has_value());
+    BOOST_TEST(erin.where.line == 4u);
+}
+
+// Many rules over several files (as a large policy is split into drop-ins): every one is
+// kept, in order, with its own text and location.
+BOOST_AUTO_TEST_CASE(large_policies_keep_every_rule) {
+    constexpr int kFiles = 4;
+    constexpr int kRulesPerFile = 5000;
+    std::vector<PolicySource> sources;
+    for (int f = 0; f < kFiles; ++f) {
+        std::string text = "# part " + std::to_string(f) + "\n\n";
+        for (int i = 0; i < kRulesPerFile; ++i) {
+            text += "deny u" + std::to_string(f * kRulesPerFile + i) + " port " +
+                    std::to_string(1 + i % 1023) + "\n";
+        }
+        sources.push_back({"part" + std::to_string(f) + ".conf", std::move(text)});
+    }
+    const Policy policy = parse_policy(std::move(sources));
+    BOOST_TEST_REQUIRE(policy.valid(), all_errors(policy));
+    BOOST_TEST_REQUIRE(policy.rules.size() == std::size_t{kFiles * kRulesPerFile});
+    int mismatches = 0;
+    for (int n = 0; n < kFiles * kRulesPerFile; ++n) {
+        const Rule& rule = policy.rules[static_cast<std::size_t>(n)];
+        const int i = n % kRulesPerFile;
+        const std::string text =
+            "deny u" + std::to_string(n) + " port " + std::to_string(1 + i % 1023);
+        if (policy.text_of(rule) != text || rule.subject.name != "u" + std::to_string(n) ||
+            rule.where.file != static_cast<std::size_t>(n / kRulesPerFile) ||
+            rule.where.line != static_cast<unsigned>(i + 3) || !rule.ports ||
+            rule.ports->front().first != 1 + i % 1023) {
+            ++mismatches;
+        }
+    }
+    BOOST_TEST(mismatches == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

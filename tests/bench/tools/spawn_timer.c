@@ -4,15 +4,17 @@
  *
  * Runs WARMUP + ROUNDS rounds; each round runs every command once (the starting command
  * rotates from round to round, so no command always runs first), timing posix_spawn() to
- * wait4() with CLOCK_MONOTONIC. CMD must be an absolute path; the environment is inherited;
- * stdin and stdout are /dev/null, stderr is kept in memory and printed if the command fails.
+ * wait4() with CLOCK_MONOTONIC, and the CPU time (user + system) wait4() reports for it.
+ * CMD must be an absolute path; the environment is inherited; stdin and stdout are
+ * /dev/null, stderr is kept in memory and printed if the command fails.
  *
  * Output, one line per command, in the order given (the warm-up rounds are not reported):
  *
- *   INDEX MAXRSS_KIB NS NS NS ...
+ *   INDEX MAXRSS_KIB WALL_NS,CPU_NS WALL_NS,CPU_NS ...
  *
- * MAXRSS_KIB is the largest ru_maxrss wait4() reported for that command: the peak resident
- * set of the command and of every descendant it waited for, across exec.
+ * MAXRSS_KIB is the largest ru_maxrss wait4() reported for that command, and CPU_NS the CPU
+ * time of the command and of every descendant it waited for, across exec: unlike the wall
+ * time, it hardly changes with what else the machine is running.
  * Exits 1 (and names the command) as soon as a command fails or is killed.
  */
 #define _GNU_SOURCE
@@ -33,6 +35,7 @@ extern char** environ;
 struct command {
     char** argv; /* NULL-terminated, points into main's argv */
     long long* ns;
+    long long* cpu_ns;
     long maxrss_kib;
 };
 
@@ -61,7 +64,12 @@ static void dump_stderr(int fd) {
     }
 }
 
-static int run_once(const struct command* c, int errfd, long long* elapsed, long* maxrss) {
+static long long timeval_ns(struct timeval tv) {
+    return (long long)tv.tv_sec * 1000000000LL + (long long)tv.tv_usec * 1000LL;
+}
+
+static int run_once(const struct command* c, int errfd, long long* elapsed, long long* cpu,
+                    long* maxrss) {
     posix_spawn_file_actions_t fa;
     if (ftruncate(errfd, 0) != 0 || posix_spawn_file_actions_init(&fa) != 0)
         return -1;
@@ -85,6 +93,7 @@ static int run_once(const struct command* c, int errfd, long long* elapsed, long
         }
     }
     *elapsed = now_ns() - t0;
+    *cpu = timeval_ns(ru.ru_utime) + timeval_ns(ru.ru_stime);
     *maxrss = ru.ru_maxrss;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         fprintf(stderr, "spawn_timer: %s", c->argv[0]);
@@ -128,7 +137,8 @@ int main(int argc, char** argv) {
             return 2;
         }
         cmds[k].ns = calloc((size_t)rounds, sizeof *cmds[k].ns);
-        if (cmds[k].ns == NULL)
+        cmds[k].cpu_ns = calloc((size_t)rounds, sizeof *cmds[k].cpu_ns);
+        if (cmds[k].ns == NULL || cmds[k].cpu_ns == NULL)
             return 1;
     }
     int errfd = memfd_create("spawn_timer-stderr", MFD_CLOEXEC);
@@ -139,12 +149,13 @@ int main(int argc, char** argv) {
     for (long r = 0; r < warmup + rounds; r++) {
         for (int j = 0; j < n; j++) {
             struct command* c = &cmds[(r + j) % n];
-            long long elapsed;
+            long long elapsed, cpu;
             long maxrss;
-            if (run_once(c, errfd, &elapsed, &maxrss) != 0)
+            if (run_once(c, errfd, &elapsed, &cpu, &maxrss) != 0)
                 return 1;
             if (r >= warmup) {
                 c->ns[r - warmup] = elapsed;
+                c->cpu_ns[r - warmup] = cpu;
                 if (maxrss > c->maxrss_kib)
                     c->maxrss_kib = maxrss;
             }
@@ -153,7 +164,7 @@ int main(int argc, char** argv) {
     for (int k = 0; k < n; k++) {
         printf("%d %ld", k, cmds[k].maxrss_kib);
         for (long r = 0; r < rounds; r++)
-            printf(" %lld", cmds[k].ns[r]);
+            printf(" %lld,%lld", cmds[k].ns[r], cmds[k].cpu_ns[r]);
         printf("\n");
     }
     return fflush(stdout) == 0 ? 0 : 1;

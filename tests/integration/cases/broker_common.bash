@@ -246,7 +246,10 @@ def main():
         null = os.open("/dev/null", os.O_RDONLY)
         statuses = set()
         for _ in range(rounds):
-            status, _, fds = ask(ARGS[2:], extra_fds=[null] * n)
+            try:
+                status, _, fds = ask(ARGS[2:], extra_fds=[null] * n)
+            except PermissionError:  # SO_PASSRIGHTS off (Linux 6.16+): refused at send
+                status, fds = "send-EPERM", []
             statuses.add(status)
             for fd in fds:
                 os.close(fd)
