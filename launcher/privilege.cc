@@ -60,6 +60,28 @@ CapPtr bind_only_caps(bool effective) {
     return caps;
 }
 
+// What switching the ids needs, plus the bind capability kept through it, out of what the
+// process holds: permitted within {setuid, setgid, net_bind_service}, effective within
+// {setuid, setgid}, nothing inheritable. (A file-capability portbind holds only the bind
+// capability, and keeps exactly that.)
+CapPtr switch_caps() {
+    CapPtr now = make_caps(cap_get_proc());
+    CapPtr caps = make_caps(cap_init());
+    if (!now || !caps) {
+        return make_caps(nullptr);
+    }
+    for (const cap_value_t c : {CAP_SETUID, CAP_SETGID, CAP_NET_BIND_SERVICE}) {
+        cap_flag_value_t held = CAP_CLEAR;
+        if (cap_get_flag(now.get(), c, CAP_PERMITTED, &held) == 0 && held == CAP_SET) {
+            cap_set_flag(caps.get(), CAP_PERMITTED, 1, &c, CAP_SET);
+            if (c != CAP_NET_BIND_SERVICE) {
+                cap_set_flag(caps.get(), CAP_EFFECTIVE, 1, &c, CAP_SET);
+            }
+        }
+    }
+    return caps;
+}
+
 Status verify_caps_equal(cap_t expected, const char* stage) {
     CapPtr now = make_caps(cap_get_proc());
     if (!now) {
@@ -191,6 +213,12 @@ std::string explain_missing_privilege() {
 }
 
 Status become_keeping_bind_capability(const Credentials& target) {
+    // First shed everything the switch does not need: the caller can stop portbind at any
+    // moment, and no moment may show the caller's uid with more than these three.
+    CapPtr switching = switch_caps();
+    if (!switching || cap_set_proc(switching.get()) != 0) {
+        return sys_error("cannot reduce capabilities before switching to the caller", errno);
+    }
     if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) {
         return sys_error("cannot set keep-caps", errno);
     }

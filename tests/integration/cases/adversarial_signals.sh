@@ -169,6 +169,9 @@ def classify(fields, comm):
         return "setuid start (euid 0, before narrowing)"
     if uids != [uid] * 4 or caps["CapInh"] or caps["CapAmb"]:
         return None
+    switch = (1 << 6) | (1 << 7) | bind  # CAP_SETGID, CAP_SETUID, CAP_NET_BIND_SERVICE
+    if comm == "portbind" and caps["CapPrm"] == switch and caps["CapEff"] == 0:
+        return "switched ids, narrowing (setuid, setgid, bind permitted)"
     if comm == "portbind" and caps["CapPrm"] == bind and caps["CapEff"] in (0, bind):
         return "narrowed (bind capability %s)" % ("effective" if caps["CapEff"] else "permitted")
     if caps["CapPrm"] == 0 and caps["CapEff"] == 0:
