@@ -390,7 +390,7 @@ Status drop_for_command(const LaunchArgs& args, PrivilegeMode mode, const Plan& 
 
 // Hand-over by socket activation: sockets at fd 3.., LISTEN_*, exec in place. Returns only
 // on failure.
-Error hand_over_by_activation(const LaunchArgs& args, PrivilegeMode mode, Plan& plan,
+Error hand_over_by_activation(const LaunchArgs& args, PrivilegeMode mode, const Plan& plan,
                               std::vector<UniqueFd> sockets, const InheritedState& inherited) {
     if (auto s = drop_for_command(args, mode, plan); !s.ok()) {
         return std::move(s).take_error();
@@ -438,8 +438,7 @@ Error hand_over_by_activation(const LaunchArgs& args, PrivilegeMode mode, Plan& 
     if (auto s = place_listen_fds({}); !s.ok()) {
         ::_exit(kExitFailure);
     }
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    if (::getppid() != binder) {
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || ::getppid() != binder) {
         ::_exit(kExitFailure);  // portbind died before we could run
     }
     restore_inherited_state(inherited);
@@ -481,10 +480,17 @@ Result<int> hand_over_by_binding(const LaunchArgs& args, PrivilegeMode mode, Pla
 
     const sigset_t blocked = supervisor_blocked_signals();
     sigset_t original_mask;
-    ::sigprocmask(SIG_BLOCK, &blocked, &original_mask);
+    if (::sigprocmask(SIG_BLOCK, &blocked, &original_mask) != 0) {
+        return Error{ErrorKind::System,
+                     std::string("cannot block signals: ") + std::strerror(errno), ""};
+    }
     // Orphans of the app come to us, not init: still our descendants, still served under
     // Yama ptrace_scope=1, and reaped.
-    ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
+        return Error{ErrorKind::System,
+                     std::string("cannot become the app's subreaper: ") + std::strerror(errno),
+                     ""};
+    }
     struct sigaction default_chld {};
     default_chld.sa_handler = SIG_DFL;
     struct sigaction original_chld {};

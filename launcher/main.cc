@@ -31,9 +31,18 @@ int finish(Result<int> result) {
     return result.ok() ? result.value() : fail(result.error());
 }
 
-}  // namespace
+// Writes "portbind: internal error: WHAT; ..." without allocating: it runs after an
+// exception, possibly std::bad_alloc.
+void write_internal_error(const char* what) {
+    const auto put = [](const char* text) {
+        (void)!::write(STDERR_FILENO, text, std::strlen(text));
+    };
+    put("portbind: internal error: ");
+    put(what);
+    put("; portbind stopped here and granted nothing further; please report it as a bug\n");
+}
 
-int main(int argc, char** argv) {
+int run_phases(int argc, char** argv) {
     // Phase 0: an empty argv (PwnKit) is refused before anything reads it.
     if (argc < 1 || argv == nullptr || argv[0] == nullptr) {
         static const char msg[] = "portbind: refusing to run with an empty argument list\n";
@@ -110,4 +119,20 @@ int main(int argc, char** argv) {
     }
     std::cout << "portbind " << PORTBIND_VERSION << '\n';
     return 0;
+}
+
+}  // namespace
+
+// Every failure portbind expects is an Error; an exception reaching here is a defect (or
+// memory exhaustion). It ends the process with the refusal status and one line, never with
+// std::terminate's abort.
+int main(int argc, char** argv) {
+    try {
+        return run_phases(argc, argv);
+    } catch (const std::exception& e) {
+        write_internal_error(e.what());
+    } catch (...) {
+        write_internal_error("unknown exception");
+    }
+    return kExitFailure;
 }

@@ -24,7 +24,13 @@ Result<InheritedState> sanitize_process(unsigned keep_fds) {
     }
     const unsigned first_closed = 3 + keep_fds;
     for (unsigned fd = 3; fd < first_closed; ++fd) {
-        ::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
+        // A kept fd that is not open is the broker's to report; any other failure is not.
+        if (::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC) == -1 && errno != EBADF) {
+            return Error{ErrorKind::System,
+                         "cannot mark fd " + std::to_string(fd) +
+                             " close-on-exec: " + std::strerror(errno),
+                         ""};
+        }
     }
     if (::syscall(SYS_close_range, first_closed, ~0U, 0) != 0) {
         for (unsigned fd = first_closed; fd < 65536; ++fd) {

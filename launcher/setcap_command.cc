@@ -251,7 +251,7 @@ Result<int> revoke(const SetcapRequest& req) {
             failure = std::move(observed).take_error();
             break;
         }
-        Observed& o = observed.value();
+        const Observed& o = observed.value();
         if (!o.target || !o.target->fd.valid()) {
             reg.erase(path);
             log_decision(true, "setcap revoke " + path + ": forgotten, " + o.report.detail);

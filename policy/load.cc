@@ -34,16 +34,21 @@ Error unreadable(const std::string& path, int err) {
 }
 
 const char* type_name(mode_t mode) {
-    if (S_ISLNK(mode))
+    if (S_ISLNK(mode)) {
         return "a symbolic link";
-    if (S_ISDIR(mode))
+    }
+    if (S_ISDIR(mode)) {
         return "a directory";
-    if (S_ISFIFO(mode))
+    }
+    if (S_ISFIFO(mode)) {
         return "a FIFO";
-    if (S_ISSOCK(mode))
+    }
+    if (S_ISSOCK(mode)) {
         return "a socket";
-    if (S_ISCHR(mode) || S_ISBLK(mode))
+    }
+    if (S_ISCHR(mode) || S_ISBLK(mode)) {
         return "a device";
+    }
     return "not a regular file";
 }
 

@@ -17,7 +17,7 @@ std::string who(const Peer& peer) {
 }
 
 Verdict refuse(const Peer& peer, const Endpoint& endpoint, const std::string& why,
-               std::string advice) {
+               const std::string& advice) {
     Verdict v;
     v.error = EACCES;
     v.reason = "refused " + endpoint.to_string() + " for " + who(peer) + ": " + why;

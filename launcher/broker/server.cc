@@ -141,7 +141,7 @@ class Server {
     void expire_deadlines(Clock::time_point now);
     int next_timeout_ms(Clock::time_point now) const;
 
-    void audit(const LogLine& line);
+    void audit(const LogLine& line) const;
     std::string peer_prefix(const Connection& c) const;
 
     Listener listener_;
@@ -423,7 +423,7 @@ std::string Server::peer_prefix(const Connection& c) const {
     return "uid " + std::to_string(c.peer.uid) + " pid " + std::to_string(c.peer.pid);
 }
 
-void Server::audit(const LogLine& line) {
+void Server::audit(const LogLine& line) const {
     log_decision(line.granted, line.text);
     if (log_to_stderr_) {
         write_stderr(std::string(line.granted ? "granted: " : "denied: ") +

@@ -14,14 +14,14 @@ namespace portbind {
 Result<CapSets> caps_from_text(const std::string& text);
 
 // Canonical cap_to_text(3) form, e.g. "cap_net_bind_service=ep"; "" for empty sets.
-std::string caps_to_text(const CapSets& caps);
+std::string caps_to_text(const CapSets& sets);
 
 // The capabilities `fd` carries (empty when it has none). A filesystem that cannot store
 // capabilities is an Error that says so; `path` names the file in messages.
 Result<CapSets> read_file_caps(int fd, const std::string& path);
 
-// Sets exactly `caps` on `fd` (empty: removes the attribute), then reads the attribute back
-// and fails unless it is exactly `caps`.
-Status write_file_caps(int fd, const std::string& path, const CapSets& caps);
+// Sets exactly `sets` on `fd` (empty: removes the attribute), then reads the attribute back
+// and fails unless it is exactly `sets`.
+Status write_file_caps(int fd, const std::string& path, const CapSets& sets);
 
 }  // namespace portbind

@@ -160,16 +160,18 @@ check_fixture() {
 # code runs in the application, not in portbind, and its codec runs under ASan in the unit
 # suites.
 install_plain_client() {
-    local lib
-    lib=$(find "$PLAIN_CLIENT" -maxdepth 1 -name 'libportbind.so.*.*.*' -type f | head -n 1)
-    [ -n "$lib" ] || return 1
+    local lib mode installed
+    lib=$(find "$PLAIN_CLIENT" -maxdepth 1 -name 'libportbind.so.*.*.*' -type f)
+    [ -n "$lib" ] && [ "$(wc -l <<<"$lib")" == 1 ] || return 1
     for mode in caps setuid; do
-        find "$FIXTURE/$mode" -name "$(basename "$lib")" -type f | grep -q . || {
+        installed=$(find "$FIXTURE/$mode" -name "$(basename "$lib")" -type f)
+        if [ -z "$installed" ]; then
             say "FAILED: $FIXTURE/$mode has no $(basename "$lib")"
             return 1
-        }
-        find "$FIXTURE/$mode" -name "$(basename "$lib")" -type f \
-            -exec install -o root -g root -m 0644 "$lib" {} \; || return 1
+        fi
+        while IFS= read -r target; do
+            install -o root -g root -m 0644 "$lib" "$target" || return 1
+        done <<<"$installed"
     done
 }
 

@@ -59,6 +59,7 @@ trap 'rm -rf "$OUT"' EXIT
 if [ "$ONLY" != cppcheck ]; then
     echo "static: clang-tidy on ${#FILES[@]} files ($JOBS jobs)"
     # One log per file, printed in order, so parallel output does not interleave.
+    # shellcheck disable=SC2016  # the inner script's $1..$4 are expanded by sh -c
     printf '%s\n' "${FILES[@]}" |
         xargs -P "$JOBS" -I{} sh -c \
             '"$1" -p "$2" --quiet "$3" >"$4/$(echo "$3" | tr / _).log" 2>&1 || echo "$3" >>"$4/failed"' \
@@ -81,8 +82,10 @@ if [ "$ONLY" != clang-tidy ]; then
     echo "static: cppcheck"
     # --project brings each file's own defines and include paths; system headers (Boost,
     # libstdc++) are not read, which keeps it fast and free of their noise.
-    # (File filters match paths relative to the current directory.)
-    if ! (cd "$SRC" && "$CPPCHECK" --project="$DB" \
+    # The database is named by a path relative to the source tree: cppcheck then names the
+    # files relative to it, which the file filters and the suppressions' file names are.
+    DB_REL=$(realpath --relative-to="$SRC" "$DB") || die "cannot locate $DB from $SRC"
+    if ! (cd "$SRC" && "$CPPCHECK" --project="$DB_REL" \
         --file-filter='policy/*' --file-filter='launcher/*' \
         --std=c++20 --library=posix \
         --enable=warning,style,performance,portability \
