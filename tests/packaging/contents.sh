@@ -74,6 +74,16 @@ check "stack protector (__stack_chk_fail)" grep -q __stack_chk_fail <<<"$symbols
 check "fortify source (*_chk functions)" grep -Eq '__[a-z_]+_chk\b' <<<"$symbols"
 check "no RPATH/RUNPATH" bash -c '! grep -Eq "RPATH|RUNPATH" <<<"$1"' _ "$dynamic"
 check "no executable stack" bash -c 'grep -q "GNU_STACK.* RW " <<<"$1"' _ "$segments"
+# Only libc is shared (CMakeLists.txt, PORTBIND_STATIC_DEPS); what is linked in is declared.
+needed=$(sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' <<<"$dynamic")
+check_eq "" "$(grep -Ev '^(libc\.so\.6|ld-linux[-a-z0-9_.]*\.so\.[0-9]+)$' <<<"$needed")" \
+  "portbind needs no shared library but glibc's libc and loader"
+check "... and does need libc" grep -qx libc.so.6 <<<"$needed"
+built_using=$(dpkg-deb -f "$deb" Built-Using)
+for source in "gcc-[0-9]+" "boost1\.[0-9]+" libcap2 libseccomp; do
+  check "Built-Using names $source with its exact version" \
+    grep -Eq "(^|, )$source \(= [^)]+\)" <<<"$built_using"
+done
 # --nocfprotection: bookworm's C runtime objects carry no IBT/SHSTK property, so no binary
 # linked on bookworm has the note hardening-check looks for.
 if hc=$(hardening-check --nocfprotection "$bin" 2>&1); then
