@@ -22,7 +22,7 @@ marker=$SCRATCH/shared/ran
 # and then an unsafe version of UNSAFE: KIND writable (mode 0666), owned (by UID) or
 # symlink (a link to UNSAFE).
 cat >"$SCRATCH/swapper.py" <<'PYEOF'
-import os, shutil, sys
+import os, shutil, sys, time
 target, safe, unsafe, kind = sys.argv[1:5]
 d = os.path.dirname(target)
 a, b = os.path.join(d, ".swap-safe"), os.path.join(d, ".swap-unsafe")
@@ -41,6 +41,10 @@ while True:
             if tmp == b and kind == "owned":
                 os.chown(tmp, int(sys.argv[5]), 0)
         os.rename(tmp, target)
+        # Each version stays in place for about as long as the other: preparing a copy takes
+        # far longer than making a symlink, which otherwise leaves the symlink in place nearly
+        # all the time and the control port almost never served.
+        time.sleep(0.001)
 PYEOF
 chmod 0644 "$SCRATCH/swapper.py"
 # hammer.py PORTBIND MARKER RUNS: asks for 443 RUNS times and 444 as often; prints how many
