@@ -488,8 +488,7 @@ Result<int> hand_over_by_binding(const LaunchArgs& args, PrivilegeMode mode, Pla
     // Yama ptrace_scope=1, and reaped.
     if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
         return Error{ErrorKind::System,
-                     std::string("cannot become the app's subreaper: ") + std::strerror(errno),
-                     ""};
+                     std::string("cannot become the app's subreaper: ") + std::strerror(errno), ""};
     }
     struct sigaction default_chld {};
     default_chld.sa_handler = SIG_DFL;
