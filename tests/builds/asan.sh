@@ -51,14 +51,9 @@ DEFAULTS=$BIN/sanitizer_defaults.o
 PROBE=$BIN/asan_probe
 PLAIN_CLIENT=$BIN/plain-client
 
-# Sets CPU to the CPU seconds (user + system) of every command run so far, for the timings
-# this prints (`times` must run in this shell, not in a subshell).
-cpu_now() {
-    times >"$BIN.times"
-    CPU=$(awk 'NR == 2 { gsub(/[ms]/, " "); print int($1 * 60 + $2 + $3 * 60 + $4) }' "$BIN.times")
-}
-
-say() { echo "builds.asan: $*"; }
+NAME=builds.asan
+# shellcheck source=SCRIPTDIR/common.bash
+. "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 
 # The asan test preset's environment (ASAN_OPTIONS, UBSAN_OPTIONS, and the CFLAGS, CXXFLAGS
 # and LDFLAGS that tests/integration/setup.sh builds the installed copies with), read from
@@ -244,22 +239,7 @@ if ! gcc $CFLAGS -g -O1 -Wall -Wextra -Werror -c -o "$DEFAULTS" "$HERE/sanitizer
     exit 77
 fi
 
-start=$(date +%s)
-# PORTBIND_TEST_BUILDS=OFF: this configuration must not register builds.* itself.
-(cd "$SRC" && cmake --preset asan -B "$BIN" -DPORTBIND_TEST_BUILDS=OFF) \
-    >"$BIN.configure.log" 2>&1 || {
-    cat "$BIN.configure.log"
-    say "FAILED: configuring the asan preset"
-    exit 1
-}
-if ! cmake --build "$BIN" -j"$JOBS"; then
-    say "FAILED: building the asan preset"
-    exit 1
-fi
-built=$(date +%s)
-cpu_now
-built_cpu=$CPU
-say "configured and built in $((built - start)) s (CPU $built_cpu s)"
+build_preset asan "the asan preset"
 
 status=0
 # Everything but the integration suite. The packaging check and the benchmark smoke test
@@ -272,7 +252,7 @@ fi
 unit_done=$(date +%s)
 cpu_now
 unit_cpu=$CPU
-say "unit tests and corpus replay took $((unit_done - built)) s (CPU $((unit_cpu - built_cpu)) s)"
+say "unit tests and corpus replay took $((unit_done - BUILT)) s (CPU $((unit_cpu - BUILT_CPU)) s)"
 
 if [ "$(id -u)" != 0 ]; then
     say "not root: the integration suite (installed privileged sanitizer builds) was not run"

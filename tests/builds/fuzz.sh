@@ -19,14 +19,9 @@ BIN=$2
 SECONDS_PER_TARGET=$3
 JOBS=${PORTBIND_BUILDS_JOBS:-2}
 
-# Sets CPU to the CPU seconds (user + system) of every command run so far, for the timings
-# this prints (`times` must run in this shell, not in a subshell).
-cpu_now() {
-    times >"$BIN.times"
-    CPU=$(awk 'NR == 2 { gsub(/[ms]/, " "); print int($1 * 60 + $2 + $3 * 60 + $4) }' "$BIN.times")
-}
-
-say() { echo "builds.fuzz: $*"; }
+NAME=builds.fuzz
+# shellcheck source=SCRIPTDIR/common.bash
+. "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 
 # clang with libFuzzer (Debian 12: clang and libclang-rt-14-dev).
 for tool in clang clang++; do
@@ -49,22 +44,7 @@ if ! clang -fsanitize=fuzzer,address,undefined -o "$probe/probe" "$probe/probe.c
 fi
 
 mkdir -p "$BIN" || exit 2
-start=$(date +%s)
-# PORTBIND_TEST_BUILDS=OFF: this configuration must not register builds.* itself.
-(cd "$SRC" && cmake --preset fuzz -B "$BIN" -DPORTBIND_TEST_BUILDS=OFF \
-    -DPORTBIND_FUZZ_SECONDS="$SECONDS_PER_TARGET") >"$BIN.configure.log" 2>&1 || {
-    cat "$BIN.configure.log"
-    say "FAILED: configuring the fuzz preset"
-    exit 1
-}
-if ! cmake --build "$BIN" -j"$JOBS"; then
-    say "FAILED: building the fuzz preset (clang, -Werror)"
-    exit 1
-fi
-built=$(date +%s)
-cpu_now
-built_cpu=$CPU
-say "configured and built in $((built - start)) s (CPU $built_cpu s)"
+build_preset fuzz "the fuzz preset (clang, -Werror)" -DPORTBIND_FUZZ_SECONDS="$SECONDS_PER_TARGET"
 
 # Findings of earlier runs would be reported again; what libFuzzer added to the scratch
 # corpora stays (it only adds coverage).
@@ -76,7 +56,7 @@ ctest --test-dir "$BIN" -L '^fuzz$' -j"$JOBS" --output-on-failure \
     --timeout $((SECONDS_PER_TARGET + 300))
 status=$?
 cpu_now
-say "fuzzed in $(($(date +%s) - built)) s (CPU $((CPU - built_cpu)) s)"
+say "fuzzed in $(($(date +%s) - BUILT)) s (CPU $((CPU - BUILT_CPU)) s)"
 
 shopt -s nullglob
 findings=("$ARTIFACTS"/*)
