@@ -481,14 +481,12 @@ Result<int> hand_over_by_binding(const LaunchArgs& args, PrivilegeMode mode, Pla
     const sigset_t blocked = supervisor_blocked_signals();
     sigset_t original_mask;
     if (::sigprocmask(SIG_BLOCK, &blocked, &original_mask) != 0) {
-        return Error{ErrorKind::System,
-                     std::string("cannot block signals: ") + std::strerror(errno), ""};
+        return os_error("cannot block signals", errno);
     }
     // Orphans of the app come to us, not init: still our descendants, still served under
     // Yama ptrace_scope=1, and reaped.
     if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
-        return Error{ErrorKind::System,
-                     std::string("cannot become the app's subreaper: ") + std::strerror(errno), ""};
+        return os_error("cannot become the app's subreaper", errno);
     }
     struct sigaction default_chld {};
     default_chld.sa_handler = SIG_DFL;
@@ -497,15 +495,18 @@ Result<int> hand_over_by_binding(const LaunchArgs& args, PrivilegeMode mode, Pla
 
     int pair[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
-        return Error{ErrorKind::System,
-                     std::string("cannot create a socket pair: ") + std::strerror(errno), ""};
+        return os_error("cannot create a socket pair", errno);
     }
     UniqueFd binder_end(pair[0]);
     UniqueFd app_end(pair[1]);
     const pid_t binder = ::getpid();
     const pid_t app = ::fork();
     if (app < 0) {
-        return Error{ErrorKind::System, std::string("cannot fork: ") + std::strerror(errno), ""};
+        const int err = errno;
+        return os_error("cannot start the app's process", err,
+                        err == EAGAIN ? "too many processes run as this user (ulimit -u); try "
+                                        "again when fewer do"
+                                      : "");
     }
     if (app == 0) {
         binder_end.reset();

@@ -30,11 +30,6 @@ CapPtr make_caps(cap_t c) {
     return CapPtr(c, cap_free);
 }
 
-Error sys_error(const std::string& what, int err) {
-    return Error{ErrorKind::System, what + ": " + std::strerror(err),
-                 "this is a bug or a kernel restriction; please report it"};
-}
-
 std::string caps_text(cap_t caps) {
     ssize_t len = 0;
     char* text = cap_to_text(caps, &len);
@@ -85,7 +80,7 @@ CapPtr switch_caps() {
 Status verify_caps_equal(cap_t expected, const char* stage) {
     CapPtr now = make_caps(cap_get_proc());
     if (!now) {
-        return sys_error("cannot read capabilities", errno);
+        return os_error("cannot read capabilities", errno);
     }
     if (cap_compare(now.get(), expected) != 0) {
         return Error{ErrorKind::System,
@@ -110,7 +105,7 @@ Status verify_ids(const Credentials& target, const char* stage) {
     uid_t r = 0, e = 0, s = 0;
     gid_t rg = 0, eg = 0, sg = 0;
     if (::getresuid(&r, &e, &s) != 0 || ::getresgid(&rg, &eg, &sg) != 0) {
-        return sys_error("cannot read the process ids", errno);
+        return os_error("cannot read the process ids", errno);
     }
     if (r != target.uid || e != target.uid || s != target.uid || rg != target.gid ||
         eg != target.gid || sg != target.gid) {
@@ -140,7 +135,7 @@ Status verify_ids(const Credentials& target, const char* stage) {
 
 Status set_non_dumpable() {
     if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
-        return sys_error("cannot make the process non-dumpable", errno);
+        return os_error("cannot make the process non-dumpable", errno);
     }
     if (::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0) {
         return Error{ErrorKind::System, "the process is still dumpable",
@@ -154,14 +149,14 @@ Status set_non_dumpable() {
 Result<PrivilegeMode> detect_privilege_mode() {
     uid_t r = 0, e = 0, s = 0;
     if (::getresuid(&r, &e, &s) != 0) {
-        return sys_error("cannot read the process ids", errno);
+        return os_error("cannot read the process ids", errno);
     }
     if (r == 0) {
         return PrivilegeMode::Root;
     }
     gid_t rg = 0, eg = 0, sg = 0;
     if (::getresgid(&rg, &eg, &sg) != 0) {
-        return sys_error("cannot read the process group ids", errno);
+        return os_error("cannot read the process group ids", errno);
     }
     if (eg != rg || sg != rg) {
         return Error{ErrorKind::Untrusted,
@@ -184,7 +179,7 @@ Result<PrivilegeMode> detect_privilege_mode() {
     }
     CapPtr caps = make_caps(cap_get_proc());
     if (!caps) {
-        return sys_error("cannot read capabilities", errno);
+        return os_error("cannot read capabilities", errno);
     }
     bool bind = false;
     for (cap_value_t c = 0; c < static_cast<cap_value_t>(cap_max_bits()); ++c) {
@@ -217,29 +212,29 @@ Status become_keeping_bind_capability(const Credentials& target) {
     // moment, and no moment may show the caller's uid with more than these three.
     CapPtr switching = switch_caps();
     if (!switching || cap_set_proc(switching.get()) != 0) {
-        return sys_error("cannot reduce capabilities before switching to the caller", errno);
+        return os_error("cannot reduce capabilities before switching to the caller", errno);
     }
     if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) {
-        return sys_error("cannot set keep-caps", errno);
+        return os_error("cannot set keep-caps", errno);
     }
     if (target.groups && ::setgroups(target.groups->size(), target.groups->data()) != 0) {
-        return sys_error("cannot set supplementary groups", errno);
+        return os_error("cannot set supplementary groups", errno);
     }
     if (::setresgid(target.gid, target.gid, target.gid) != 0) {
-        return sys_error("cannot set gid " + std::to_string(target.gid), errno);
+        return os_error("cannot set gid " + std::to_string(target.gid), errno);
     }
     if (::setresuid(target.uid, target.uid, target.uid) != 0) {
-        return sys_error("cannot set uid " + std::to_string(target.uid), errno);
+        return os_error("cannot set uid " + std::to_string(target.uid), errno);
     }
     CapPtr wanted = bind_only_caps(false);
     if (!wanted || cap_set_proc(wanted.get()) != 0) {
-        return sys_error("cannot reduce capabilities to cap_net_bind_service", errno);
+        return os_error("cannot reduce capabilities to cap_net_bind_service", errno);
     }
     if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) {
-        return sys_error("cannot clear keep-caps", errno);
+        return os_error("cannot clear keep-caps", errno);
     }
     if (cap_reset_ambient() != 0) {
-        return sys_error("cannot clear ambient capabilities", errno);
+        return os_error("cannot clear ambient capabilities", errno);
     }
     if (auto s = set_non_dumpable(); !s.ok()) {
         return s;
@@ -253,7 +248,7 @@ Status become_keeping_bind_capability(const Credentials& target) {
 Result<BindCapability> BindCapability::raise() {
     CapPtr caps = bind_only_caps(true);
     if (!caps || cap_set_proc(caps.get()) != 0) {
-        return sys_error("cannot raise cap_net_bind_service", errno);
+        return os_error("cannot raise cap_net_bind_service", errno);
     }
     BindCapability raised;
     raised.active_ = true;
@@ -273,13 +268,13 @@ BindCapability::~BindCapability() {
 Status drop_all_privileges(const Credentials& target) {
     CapPtr none = make_caps(cap_init());
     if (!none || cap_set_proc(none.get()) != 0) {
-        return sys_error("cannot drop capabilities", errno);
+        return os_error("cannot drop capabilities", errno);
     }
     if (cap_reset_ambient() != 0 && errno != EINVAL) {
-        return sys_error("cannot clear ambient capabilities", errno);
+        return os_error("cannot clear ambient capabilities", errno);
     }
     if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) {
-        return sys_error("cannot clear keep-caps", errno);
+        return os_error("cannot clear keep-caps", errno);
     }
     if (auto s = verify_ids(target, "after the drop"); !s.ok()) {
         return s;

@@ -26,10 +26,7 @@ Result<InheritedState> sanitize_process(unsigned keep_fds) {
     for (unsigned fd = 3; fd < first_closed; ++fd) {
         // A kept fd that is not open is the broker's to report; any other failure is not.
         if (::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC) == -1 && errno != EBADF) {
-            return Error{
-                ErrorKind::System,
-                "cannot mark fd " + std::to_string(fd) + " close-on-exec: " + std::strerror(errno),
-                ""};
+            return os_error("cannot mark fd " + std::to_string(fd) + " close-on-exec", errno);
         }
     }
     if (::syscall(SYS_close_range, first_closed, ~0U, 0) != 0) {

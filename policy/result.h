@@ -9,6 +9,8 @@
 #pragma once
 
 #include <cassert>
+#include <cerrno>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <variant>
@@ -49,6 +51,33 @@ inline int exit_status_for(const Error& e) {
             return kExitFailure;
     }
     return kExitFailure;
+}
+
+// What to tell the user when an OS call failed and nothing they do can fix it.
+inline constexpr const char* kReportAdvice =
+    "this is a bug or a kernel restriction; please report it";
+
+// An OS call failed with errno `err`: "<what>: <strerror(err)>". Without explicit advice, the
+// user is told what to do for the errors a user can fix (the open-file limit, memory) and
+// otherwise to report it; a call site whose errors have another cause passes its own advice.
+inline Error os_error(const std::string& what, int err, std::string advice = {}) {
+    if (advice.empty()) {
+        switch (err) {
+            case EMFILE:
+            case ENFILE:
+                advice =
+                    "close some files or raise the open-file limit (ulimit -n), then try again";
+                break;
+            case ENOMEM:
+            case ENOBUFS:
+                advice = "the system is short of memory; try again when more is free";
+                break;
+            default:
+                advice = kReportAdvice;
+                break;
+        }
+    }
+    return Error{ErrorKind::System, what + ": " + std::strerror(err), std::move(advice)};
 }
 
 // "portbind: <message>; <advice>" — one line, no newline.

@@ -24,8 +24,14 @@ Error refuse(const std::string& path, const std::string& why, std::string advice
                  std::move(advice)};
 }
 
+// The broker's socket cannot be set up: without permission, the fix is to run the broker
+// with it or to choose another path; other causes are os_error()'s.
 Error system_error(const std::string& what, int err) {
-    return Error{ErrorKind::System, what + ": " + std::strerror(err), ""};
+    return os_error(what, err,
+                    err == EACCES || err == EPERM
+                        ? "run 'portbind serve' as root, or give --socket a path in a directory "
+                          "it may write"
+                        : "");
 }
 
 Result<SocketLocation> checked_location(const std::string& path) {

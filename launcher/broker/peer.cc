@@ -26,7 +26,7 @@ namespace portbind::broker {
 namespace {
 
 Error peer_error(const char* what, int err) {
-    return Error{ErrorKind::System, std::string(what) + ": " + std::strerror(err), ""};
+    return os_error(what, err);
 }
 
 unsigned read_overflow_id(const char* path) {

@@ -79,7 +79,7 @@ Status notify_service_manager(std::string_view message) {
     const std::string where = "cannot notify the service manager at " + single_line(value) + ": ";
     UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
     if (!fd.valid()) {
-        return Error{ErrorKind::System, where + std::strerror(errno), ""};
+        return os_error(where + "socket()", errno);
     }
     const auto* sa = reinterpret_cast<const sockaddr*>(&address.value().address);
     ssize_t sent = 0;
@@ -92,7 +92,7 @@ Status notify_service_manager(std::string_view message) {
                      "check that the service manager still listens there"};
     }
     if (static_cast<std::size_t>(sent) != message.size()) {
-        return Error{ErrorKind::System, where + "the message was cut short", ""};
+        return Error{ErrorKind::System, where + "the message was cut short", kReportAdvice};
     }
     return success();
 }

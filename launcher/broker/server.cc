@@ -188,7 +188,7 @@ Status Server::set_up_events() {
     refuse_passed_descriptors(listener_.fd.get());
     epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
     if (!epoll_.valid()) {
-        return Error{ErrorKind::System, std::string("epoll_create1: ") + std::strerror(errno), ""};
+        return os_error("epoll_create1", errno);
     }
     sigset_t set;
     sigemptyset(&set);
@@ -196,18 +196,18 @@ Status Server::set_up_events() {
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) {
-        return Error{ErrorKind::System, std::string("sigprocmask: ") + std::strerror(errno), ""};
+        return os_error("sigprocmask", errno);
     }
     signals_.reset(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!signals_.valid()) {
-        return Error{ErrorKind::System, std::string("signalfd: ") + std::strerror(errno), ""};
+        return os_error("signalfd", errno);
     }
     for (const int fd : {listener_.fd.get(), signals_.get()}) {
         epoll_event ev{};
         ev.events = EPOLLIN;
         ev.data.fd = fd;
         if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
-            return Error{ErrorKind::System, std::string("epoll_ctl: ") + std::strerror(errno), ""};
+            return os_error("epoll_ctl", errno);
         }
     }
     return success();
@@ -686,7 +686,7 @@ Status Server::run() {
             if (errno == EINTR) {
                 continue;
             }
-            return Error{ErrorKind::System, std::string("epoll_wait: ") + std::strerror(errno), ""};
+            return os_error("epoll_wait", errno);
         }
         for (int i = 0; i < n; ++i) {
             const int fd = events[static_cast<std::size_t>(i)].data.fd;

@@ -67,7 +67,7 @@ Error no_xattr_support(const std::string& path) {
 }
 
 Error sys_error(const std::string& what, const std::string& path, int err) {
-    return Error{ErrorKind::System, what + " " + path + ": " + std::strerror(err), ""};
+    return os_error(what + " " + path, err);
 }
 
 }  // namespace
