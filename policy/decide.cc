@@ -65,11 +65,13 @@ bool address_matches(const Rule& rule, const Endpoint& endpoint) {
 
 }  // namespace
 
+// A conjunction of pure tests, so their order is free: the integer comparisons come first
+// because most rules of a large policy fail on the port or protocol, before any name or
+// address is compared.
 bool rule_matches(const Rule& rule, const Caller& caller, const Request& request) {
-    return subject_matches(rule.subject, caller) &&
-           (!rule.ports || port_matches(*rule.ports, request.endpoint.port)) &&
+    return (!rule.ports || port_matches(*rule.ports, request.endpoint.port)) &&
            (!rule.proto || *rule.proto == request.endpoint.proto) &&
-           address_matches(rule, request.endpoint) &&
+           subject_matches(rule.subject, caller) && address_matches(rule, request.endpoint) &&
            (!rule.command || (request.command && *rule.command == *request.command));
 }
 

@@ -39,6 +39,7 @@ Decision decide_for_peer(const Policy& policy, const Caller& caller, const Endpo
     if (!policy.valid()) {
         return Decision{false, nullptr};
     }
+    const Request unknown_program{endpoint, std::nullopt};
     for (auto it = policy.rules.rbegin(); it != policy.rules.rend(); ++it) {
         const Rule& rule = *it;
         if (rule.command) {
@@ -51,7 +52,7 @@ Decision decide_for_peer(const Policy& policy, const Caller& caller, const Endpo
             }
             continue;
         }
-        if (rule_matches(rule, caller, Request{endpoint, std::nullopt})) {
+        if (rule_matches(rule, caller, unknown_program)) {
             return Decision{rule.action == Action::Permit, &rule};
         }
     }

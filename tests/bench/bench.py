@@ -196,6 +196,8 @@ def tool_flags(name: str, portbind: Path) -> list[str] | str:
         flags = libportbind_flags(portbind)
         return flags if flags is not None else (
             f"broker not built (no libportbind installed next to {portbind})")
+    if name == "exec_only":
+        return ["-static"]  # the floor is the cheapest program start: no dynamic loader
     return []
 
 

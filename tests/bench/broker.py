@@ -34,12 +34,19 @@ def socket_path(ctx: Context) -> Path:
     return ctx.broker_dir / "portbind.sock"
 
 
-def start(ctx: Context, limit: int) -> Service:
+def broker_argv(ctx: Context, kind: str) -> list[str]:
+    """The server of a run: `portbind serve` itself, or the floor (tools/null_broker.c)."""
+    sock = str(socket_path(ctx))
+    if kind == "floor":
+        return [str(ctx.tools["null_broker"]), sock]
+    return [str(ctx.portbind), "serve", "--socket", sock]
+
+
+def start(ctx: Context, limit: int, kind: str = "serve") -> Service:
     """A fresh broker, answering: HarnessError if it does not come up within 10 s."""
     sock = socket_path(ctx)
     sock.unlink(missing_ok=True)
-    svc = Service(ctx, "broker", ctx.pinned(
-        [str(ctx.portbind), "serve", "--socket", str(sock)], "server"), limit)
+    svc = Service(ctx, "broker", ctx.pinned(broker_argv(ctx, kind), "server"), limit)
     deadline = time.monotonic() + 10
     while True:
         try:
@@ -86,12 +93,19 @@ def run(ctx: Context) -> Section:
         f"interleaved; policy of {POLICY_RULES} rules). The broker runs as root with only "
         f"CAP_NET_BIND_SERVICE, on the server CPU; the clients are threads of one process of "
         f"the unprivileged user, on the client CPU, each asking for its own address "
-        f"127.0.0.N:{s.port} and closing the socket at once.")
+        f"127.0.0.N:{s.port} and closing the socket at once. Each run of `portbind serve` "
+        f"is followed by a run of the floor, tools/null_broker.c: a server of the same "
+        f"protocol that makes only the system calls a grant needs (accept, receive, socket, "
+        f"bind, listen, send the descriptor, close) and checks nothing, so it shows what any "
+        f"broker could reach on this machine.")
     table = Table("broker", "Broker", [GRANTS, P50, P99])
-    section.tables.append(table)
+    floor = Table("broker-floor", "Floor: a broker that only makes the system calls",
+                  [GRANTS, P50, P99])
+    section.tables += [table, floor]
     why = ctx.unavailable.get("broker")
     for n in CLIENTS:
-        table.rows.append(Row(f"clients-{n}", f"{n} concurrent client" + ("s" if n > 1 else ""),
+        for t in (table, floor):
+            t.rows.append(Row(f"clients-{n}", f"{n} concurrent client" + ("s" if n > 1 else ""),
                               baseline=n == 1, unavailable=why))
     if why:
         section.findings.append("Goal (at least 20,000 grants/s with 32 clients, p99 under "
@@ -100,15 +114,16 @@ def run(ctx: Context) -> Section:
     policy_files.install(ctx, POLICY_RULES)
     totals = {n: {"grants": 0.0, "busy": 0.0, "resets": 0.0} for n in CLIENTS}
     limit = s.warmup_seconds + s.broker_seconds + 60
+    runs = [(n, kind) for n in CLIENTS for kind in ("serve", "floor")]
     for rep in range(s.reps):
-        for i in range(len(CLIENTS)):
-            n = CLIENTS[(rep + i) % len(CLIENTS)]
-            row = table.row(f"clients-{n}")
+        for i in range(len(runs)):
+            n, kind = runs[(2 * rep + i) % len(runs)]
+            row = (table if kind == "serve" else floor).row(f"clients-{n}")
             if row.failed:
                 continue
             broker = None
             try:
-                broker = start(ctx, limit)
+                broker = start(ctx, limit, kind)
                 if s.warmup_seconds > 0:
                     load(ctx, n, s.warmup_seconds)
                 v = load(ctx, n, s.broker_seconds)
@@ -123,8 +138,9 @@ def run(ctx: Context) -> Section:
             row.add(GRANTS.key, v["grants"] / v["seconds"])
             row.add(P50.key, v["p50_us"] / 1000)
             row.add(P99.key, v["p99_us"] / 1000)
-            for k in totals[n]:
-                totals[n][k] += v[k]
+            if kind == "serve":
+                for k in totals[n]:
+                    totals[n][k] += v[k]
     findings(section, totals)
     return section
 
@@ -132,12 +148,19 @@ def run(ctx: Context) -> Section:
 def findings(section: Section, totals: dict[int, dict[str, float]]) -> None:
     t = section.table("broker")
     top = t.row(f"clients-{CLIENTS[-1]}")
+    floor = section.table("broker-floor").row(f"clients-{CLIENTS[-1]}")
     if top.measured():
         rate, p99 = top.median(GRANTS.key), top.median(P99.key)
         met = rate is not None and p99 is not None and rate >= 20000 and p99 < 5
         section.findings.append(
             f"Goal: at least 20,000 grants/s with {CLIENTS[-1]} clients, p99 under 5 ms "
             f"(measured {rate:,.0f}/s, p99 {p99:.2f} ms): {'met' if met else 'not met'}.")
+        floor_rate = floor.median(GRANTS.key) if floor.measured() else None
+        if rate is not None and floor_rate:
+            section.findings.append(
+                f"Against the floor with {CLIENTS[-1]} clients: {floor_rate:,.0f} grants/s, p99 "
+                f"{floor.median(P99.key):.2f} ms, so `portbind serve` reaches "
+                f"{rate / floor_rate:.2f} of what any broker of this protocol reaches here.")
     for n, v in totals.items():
         asked = v["grants"] + v["busy"] + v["resets"]
         if asked and (v["busy"] or v["resets"]):

@@ -31,6 +31,8 @@ def commands(ctx: Context) -> list[tuple[str, str, list[str]]]:
     spec = f"127.0.0.1:{ctx.settings.port}"
     return [
         ("true", "/bin/true", ["/bin/true"]),
+        ("floor", "exec_only /bin/true (a static program that only executes the command: "
+         "the least a launcher can add)", [str(ctx.tools["exec_only"]), "/bin/true"]),
         ("version", "portbind --version (its process start alone)", [pb, "--version"]),
         ("activate", f"portbind --activate --port {spec} -- /bin/true",
          [pb, "--activate", "--port", spec, "--", "/bin/true"]),
@@ -136,15 +138,26 @@ def _added(section: Section, size: int, key: str, metric: str = WALL.key) -> Opt
 
 def findings(ctx: Context, section: Section) -> None:
     sizes = ctx.settings.policy_sizes
+    floor_size = 1000 if 1000 in sizes else sizes[0]
+    floor = _added(section, floor_size, "floor", CPU.key)
+    if floor is not None:
+        section.findings.append(
+            f"Floor: a static program that only executes the command adds {floor:.3f} ms of "
+            f"CPU time ({_added(section, floor_size, 'floor'):.3f} ms wall) to /bin/true. "
+            f"Every launcher that runs as its own program pays at least this; the 0.5 ms goal "
+            f"leaves {0.5 - floor:.3f} ms for reading the policy, deciding, binding and "
+            f"dropping privilege.")
     for key, name in (("activate", "portbind --activate"), ("default", "portbind (default)")):
         if 1000 in sizes:
             a = _added(section, 1000, key)
             c = _added(section, 1000, key, CPU.key)
             if a is not None:
                 cpu = f" (CPU time: {c:+.3f} ms)" if c is not None else ""
+                above = (f"; {c - floor:.3f} ms of CPU time above the floor"
+                         if c is not None and floor is not None else "")
                 section.findings.append(
                     f"Goal: under 0.5 ms added with 1,000 rules, {name}: {a:.3f} ms wall "
-                    f"time added{cpu}: {'met' if a < 0.5 else 'not met'}.")
+                    f"time added{cpu}: {'met' if a < 0.5 else 'not met'}{above}.")
         lo, hi = min(sizes), max(sizes)
         for metric, what in ((WALL.key, "wall"), (CPU.key, "CPU")):
             a_lo, a_hi = _added(section, lo, key, metric), _added(section, hi, key, metric)
