@@ -158,7 +158,7 @@ for mode in --activate ""; do
     label="RLIMIT_FSIZE 0 ${mode:-default mode}"
     # shellcheck disable=SC2016,SC2086  # expanded by the inner shell; empty mode = default
     run ns_user pb_alice env MARKER="$marker" /bin/bash -c \
-        'set -o pipefail; prlimit --fsize=0 -- "$@" 2> >(cat >&2) | cat' sh \
+        'set -o pipefail; { prlimit --fsize=0 -- "$@" 2>&1 1>&3 | cat >&2; } 3>&1 | cat' sh \
         "$PB" $mode --port 443 -- "$PY" -c "$LIMITS_APP"
     if [ -n "$mode" ]; then
         assert_eq 0 "$RUN_RC" "$label: served"
@@ -278,8 +278,11 @@ for how in "" "with SIGXFSZ ignored"; do
     label="setcap grant with RLIMIT_FSIZE 0${how:+ $how}"
     ignore=
     [ -n "$how" ] && ignore=XFSZ
+    # portbind's stderr goes through a pipe (a file would be under the limit too), and the
+    # shell waits for its reader, so the whole message is captured before `run` returns.
     # shellcheck disable=SC2016  # expanded by the inner shell
-    run /bin/bash -c 'trap "" $0; prlimit --fsize=0 -- "$@" 2> >(cat >&2)' "$ignore" \
+    run /bin/bash -c '[ -z "$0" ] || trap "" "$0"; set -o pipefail
+        { prlimit --fsize=0 -- "$@" 2>&1 1>&3 | cat >&2; } 3>&1' "$ignore" \
         "$PB" setcap grant "$T/server"
     diag "$label: exit $RUN_RC: $RUN_ERR"
     caps=$(getcap "$T/server")
