@@ -25,10 +25,6 @@ namespace portbind::broker {
 
 namespace {
 
-Error peer_error(const char* what, int err) {
-    return os_error(what, err);
-}
-
 unsigned read_overflow_id(const char* path) {
     const auto text = read_small_file(path, 32);
     if (!text) {
@@ -48,10 +44,10 @@ Result<PeerCredentials> peer_credentials(int connection) {
     ucred cred{};
     socklen_t len = sizeof cred;
     if (::getsockopt(connection, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
-        return peer_error("SO_PEERCRED", errno);
+        return os_error("SO_PEERCRED", errno);
     }
     if (len != sizeof cred) {
-        return peer_error("SO_PEERCRED", EPROTO);
+        return os_error("SO_PEERCRED", EPROTO);
     }
     return PeerCredentials{cred.uid, cred.gid, cred.pid};
 }
@@ -66,11 +62,11 @@ Result<std::vector<gid_t>> peer_groups(int connection) {
         }
         // ERANGE: len now holds the size the list needs (at most NGROUPS_MAX entries).
         if (errno != ERANGE || len / sizeof(gid_t) > 65536 || len / sizeof(gid_t) == 0) {
-            return peer_error("SO_PEERGROUPS", errno);
+            return os_error("SO_PEERGROUPS", errno);
         }
         groups.resize(len / sizeof(gid_t));
     }
-    return peer_error("SO_PEERGROUPS", ERANGE);
+    return os_error("SO_PEERGROUPS", ERANGE);
 }
 
 std::optional<std::string> peer_executable(int connection, pid_t pid) {

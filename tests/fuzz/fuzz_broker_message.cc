@@ -45,6 +45,21 @@ std::uint32_t le(std::span<const std::uint8_t> f, std::size_t at, std::size_t by
     return v;
 }
 
+// The first four bytes are "PBR" and `kind` ('Q' for a request, 'P' for a reply). The caller
+// has checked there are at least 4.
+bool ref_magic(std::span<const std::uint8_t> f, char kind) {
+    return f[0] == 'P' && f[1] == 'B' && f[2] == 'R' && f[3] == static_cast<std::uint8_t>(kind);
+}
+
+// 16 address bytes of the form ::ffff:a.b.c.d.
+bool ref_v4_mapped(const std::uint8_t* a) {
+    bool mapped = a[10] == 0xff && a[11] == 0xff;
+    for (std::size_t i = 0; i < 10; ++i) {
+        mapped = mapped && a[i] == 0;
+    }
+    return mapped;
+}
+
 bool one_printable_line(const std::string& s) {
     if (s.empty()) {
         return false;
@@ -71,11 +86,7 @@ bool ref_record_ok(std::span<const std::uint8_t> r) {
         used = 4;
     } else if (r[1] == 6) {
         used = 16;
-        bool mapped = r[4 + 10] == 0xff && r[4 + 11] == 0xff;
-        for (std::size_t i = 0; i < 10; ++i) {
-            mapped = mapped && r[4 + i] == 0;
-        }
-        if (mapped) {
+        if (ref_v4_mapped(r.data() + 4)) {
             return false;
         }
     } else if (r[1] != 0) {
@@ -90,10 +101,8 @@ bool ref_record_ok(std::span<const std::uint8_t> r) {
 }
 
 bool ref_request_ok(std::span<const std::uint8_t> f) {
-    if (f.size() > kMaxMessageSize || f.size() < kHeaderSize) {
-        return false;
-    }
-    if (f[0] != 'P' || f[1] != 'B' || f[2] != 'R' || f[3] != 'Q' || le(f, 4, 2) != 1) {
+    if (f.size() > kMaxMessageSize || f.size() < kHeaderSize || !ref_magic(f, 'Q') ||
+        le(f, 4, 2) != 1) {
         return false;
     }
     const std::size_t n = le(f, 6, 2);
@@ -117,8 +126,7 @@ bool ref_request_ok(std::span<const std::uint8_t> f) {
 
 // A header of another version: the broker answers EPROTONOSUPPORT, not EPROTO.
 bool ref_other_version(std::span<const std::uint8_t> f) {
-    return f.size() <= kMaxMessageSize && f.size() >= 8 && f[0] == 'P' && f[1] == 'B' &&
-           f[2] == 'R' && f[3] == 'Q' && le(f, 4, 2) != 1;
+    return f.size() <= kMaxMessageSize && f.size() >= 8 && ref_magic(f, 'Q') && le(f, 4, 2) != 1;
 }
 
 void check_request_fields(std::span<const std::uint8_t> f, const SocketRequest& r) {
@@ -163,10 +171,8 @@ void check_request_frame(std::span<const std::uint8_t> f) {
 // ---------------------------------------------------------------------------- replies
 
 bool ref_reply_ok(std::span<const std::uint8_t> f) {
-    if (f.size() > kMaxMessageSize || f.size() < kHeaderSize) {
-        return false;
-    }
-    if (f[0] != 'P' || f[1] != 'B' || f[2] != 'R' || f[3] != 'P' || le(f, 4, 2) != 1) {
+    if (f.size() > kMaxMessageSize || f.size() < kHeaderSize || !ref_magic(f, 'P') ||
+        le(f, 4, 2) != 1) {
         return false;
     }
     const std::size_t m = le(f, 12, 2);
@@ -228,13 +234,7 @@ void check_encode_request(fuzz::Input& in) {
             for (std::size_t b = 0; b < a.size(); ++b) {
                 a.bytes[b] = in.byte();
             }
-            if (family == 2) {
-                bool m = a.bytes[10] == 0xff && a.bytes[11] == 0xff;
-                for (std::size_t b = 0; b < 10; ++b) {
-                    m = m && a.bytes[b] == 0;
-                }
-                mapped = mapped || m;
-            }
+            mapped = mapped || (family == 2 && ref_v4_mapped(a.bytes.data()));
             s.address = a;
         }
         encodable = encodable && s.port != 0;
