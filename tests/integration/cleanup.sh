@@ -2,6 +2,10 @@
 # Fixture cleanup for the portbind integration tests (ctest: integration.cleanup).
 # Kills leftover processes of the test users, removes leftover test network
 # namespaces, /opt/portbind-test, and the test users and groups.
+# After a package-mode run (layout.bash) it first puts back what setup.sh saved: the
+# installed binary's install mode and the administrator's policy file and drop-in
+# directory, exactly; and checks the state directory never changed. If that fails it says
+# what differs, keeps /opt/portbind-test (the saved copies are in it) and exits 1.
 # Must run as root (exits 77 = skipped otherwise).
 set -euo pipefail
 
@@ -16,6 +20,9 @@ if [ "$(id -u)" != 0 ]; then
     exit 77
 fi
 
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=SCRIPTDIR/layout.bash
+. "$HERE/layout.bash"
 USERS=(pb_alice pb_bob pb_carol)
 GROUPS_=(pbports pbextra)
 
@@ -41,7 +48,15 @@ for u in "${USERS[@]}"; do
     fi
 done
 
-rm -rf /opt/portbind-test
+restored=yes
+pb_restore || restored=no
+if [ -d "$PB_SAVED" ]; then
+    echo "integration cleanup: the package-mode run's changes are not all undone (above);" \
+        "$PB_ROOT stays, with what setup saved in $PB_SAVED" >&2
+else
+    # Never across a mount point (see setup.sh).
+    rm -rf --one-file-system "$PB_ROOT"
+fi
 
 for u in "${USERS[@]}"; do
     if getent passwd "$u" >/dev/null; then
@@ -55,4 +70,5 @@ for g in "${GROUPS_[@]}"; do
         groupdel "$g" || echo "integration cleanup: could not delete group $g" >&2
     fi
 done
+[ "$restored" == yes ] || exit 1
 echo "integration cleanup: done"

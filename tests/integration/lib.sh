@@ -23,7 +23,9 @@
 set -euo pipefail
 set -E
 
-PB_ROOT=/opt/portbind-test
+IT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=SCRIPTDIR/layout.bash
+. "$IT_DIR/layout.bash"
 PB_MODE=${1:-${PB_MODE:-}}
 case $PB_MODE in
     caps | setuid) ;;
@@ -32,15 +34,15 @@ case $PB_MODE in
         exit 2
         ;;
 esac
-PB=$PB_ROOT/$PB_MODE/bin/portbind
-POLICY_DIR=$PB_ROOT/etc
-POLICY=$POLICY_DIR/portbind.conf
-DROPIN_DIR=$POLICY_DIR/portbind.d
+# PB, POLICY_DIR, POLICY, DROPIN_DIR, STATE_DIR, PB_LIBDIR, PB_INCLUDEDIR, PB_PKGCONFIG: the
+# installation under test (layout.bash).
+pb_layout "$PB_MODE" || exit 1
 APPS=$PB_ROOT/apps
 PY=/usr/bin/python3
 NODE=/usr/bin/node
 USER_PATH=/usr/local/bin:/usr/bin:/bin
 CASE_NAME=$(basename "$0" .sh)
+CASE_FILE=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 # Upper bound for any single foreground command, and for background servers.
 CMD_TIMEOUT=${CMD_TIMEOUT:-20}
 BG_TIMEOUT=${BG_TIMEOUT:-120}
@@ -54,6 +56,74 @@ if [ ! -x "$PB" ]; then
     echo "1..0 # SKIP $PB not installed (fixture integration.setup did not run or failed)"
     exit 77
 fi
+if [ -n "$PB_INSTALLED" ]; then
+    if [ "$(cat "$PB_FIXTURE_RECORD" 2>/dev/null)" != "installed=$PB_INSTALLED" ]; then
+        echo "1..0 # SKIP the fixture is not set up for $PB_INSTALLED (integration.setup did not run or failed)"
+        exit 77
+    fi
+    # run-case.sh puts the binary into the mode under test.
+    if [ "$(pb_current_mode)" != "$PB_MODE" ]; then
+        echo "1..0 # SKIP $PB is not in $PB_MODE mode now ($(pb_current_mode)); run-case.sh switches it"
+        exit 77
+    fi
+fi
+
+# What a case may change besides the policy files themselves (see reset_policy):
+#   POLICY_DIR_OURS     1: every file in POLICY_DIR is the fixture's (the copies' etc)
+#   POLICY_DIR_MUTABLE  1: POLICY_DIR's mode, owner and type, and POLICY_ANCESTOR's (the
+#                       directory above it), may be changed and are reset
+#   STATE_TOP           the topmost directory of STATE_DIR's that a case creates and removes;
+#   STATE_ANCESTOR      a directory above STATE_DIR a case may hand to another owner.
+# In package mode the policy's directories and the state directory are the machine's: a case
+# that changes them declares PB_WANTS_PRIVATE_ROOT=1 before sourcing this file and runs in a
+# private root (private-root.sh), where /, /etc and /var/lib are its own. Elsewhere these are
+# empty, so that a case using them by mistake fails (${VAR:?}) instead of touching the
+# machine's.
+POLICY_DIR_OURS=0
+POLICY_DIR_MUTABLE=0
+POLICY_ANCESTOR=
+STATE_TOP=
+STATE_ANCESTOR=
+if [ -z "$PB_INSTALLED" ]; then
+    POLICY_DIR_OURS=1
+    POLICY_DIR_MUTABLE=1
+    POLICY_ANCESTOR=$PB_ROOT
+    STATE_TOP=$PB_ROOT/var
+    STATE_ANCESTOR=$PB_ROOT/var
+elif [ -n "${PB_IN_PRIVATE_ROOT:-}" ]; then
+    # Started by private-root.sh below: make sure this is that root before anything changes.
+    if [ "$(findmnt -n -o SOURCE --mountpoint /)" != portbind-it-root ] ||
+        [ "$(findmnt -n -o SOURCE --mountpoint /var/lib)" != portbind-it-state ] ||
+        [ "$(stat -c %d /etc)" != "$(stat -c %d /)" ] ||
+        [ "$(readlink /proc/self/ns/mnt)" == "$(readlink /proc/1/ns/mnt)" ]; then
+        echo "Bail out! [$PB_MODE] $CASE_NAME: not in the private root it asked for"
+        exit 1
+    fi
+    POLICY_DIR_MUTABLE=1
+    POLICY_ANCESTOR=$(dirname "$POLICY_DIR")
+    STATE_TOP=$STATE_DIR
+    STATE_ANCESTOR=$(dirname "$STATE_DIR")
+elif [ "${PB_WANTS_PRIVATE_ROOT:-}" == 1 ]; then
+    _root=$(mktemp -d "$PB_ROOT/root.XXXXXX")
+    _rc=0
+    PB_IN_PRIVATE_ROOT=$_root bash "$IT_DIR/private-root.sh" "$_root" bash "$CASE_FILE" "$PB_MODE" ||
+        _rc=$?
+    # Empty again once the namespace is gone; never removed recursively.
+    rmdir -- "$_root" || echo "# $_root is not empty; left in place" >&2
+    exit "$_rc"
+fi
+
+# state_dirs: STATE_DIR and every directory above it up to STATE_TOP, the directories the
+# first `portbind setcap grant` creates.
+state_dirs() {
+    local d=${STATE_DIR:?}
+    while :; do
+        echo "$d"
+        [ "$d" == "${STATE_TOP:?}" ] && break
+        [ "$d" != / ] || bail "$STATE_TOP is not above $STATE_DIR"
+        d=$(dirname "$d")
+    done
+}
 
 TESTS=0
 FAILED=0
@@ -209,22 +279,37 @@ assert_refusal() {
 
 # ------------------------------------------------------------------ policy
 
-# reset_policy: empty policy directory (no portbind.conf = deny all), an empty
-# root-owned portbind.d, and safe ownership/modes on the etc directory.
+# reset_policy: no portbind.conf (= deny all) and an empty root-owned portbind.d. Where
+# the fixture owns the policy directory, everything else in it goes too and it (and the
+# directory above it) gets safe ownership and modes back; in a private root only the
+# latter (the directory is a copy of the machine's /etc); on the machine's own sysconfdir
+# (package mode) nothing but portbind.conf and the entries of portbind.d is touched.
 reset_policy() {
-    # Undo a case that replaced the directory by a symlink (see policy_perms).
-    if [ -L "$POLICY_DIR" ]; then rm -f -- "$POLICY_DIR"; fi
-    if [ ! -d "$POLICY_DIR" ] && [ -d "$POLICY_DIR.moved" ]; then
-        mv -- "$POLICY_DIR.moved" "$POLICY_DIR"
+    if [ "$POLICY_DIR_MUTABLE" == 1 ]; then
+        # Undo a case that replaced the directory by a symlink (see policy_perms).
+        if [ -L "$POLICY_DIR" ]; then rm -f -- "$POLICY_DIR"; fi
+        if [ ! -d "$POLICY_DIR" ] && [ -d "$POLICY_DIR.moved" ]; then
+            mv -- "$POLICY_DIR.moved" "$POLICY_DIR"
+        fi
+        rm -rf -- "$POLICY_DIR.moved"
+        chown root:root "${POLICY_ANCESTOR:?}"
+        chmod 0755 "$POLICY_ANCESTOR"
+        mkdir -p "$POLICY_DIR"
+        chown root:root "$POLICY_DIR"
+        chmod 0755 "$POLICY_DIR"
     fi
-    rm -rf -- "$POLICY_DIR.moved"
-    chown root:root "$PB_ROOT"
-    chmod 0755 "$PB_ROOT"
-    mkdir -p "$POLICY_DIR"
-    chown root:root "$POLICY_DIR"
-    chmod 0755 "$POLICY_DIR"
-    find "$POLICY_DIR" -mindepth 1 -maxdepth 1 -exec rm -rf -- {} +
-    mkdir -m 0755 "$DROPIN_DIR"
+    if [ "$POLICY_DIR_OURS" == 1 ]; then
+        find "$POLICY_DIR" -mindepth 1 -maxdepth 1 -exec rm -rf -- {} +
+        mkdir -m 0755 "$DROPIN_DIR"
+    else
+        rm -rf -- "$POLICY"
+        if [ -L "$DROPIN_DIR" ] || { [ -e "$DROPIN_DIR" ] && [ ! -d "$DROPIN_DIR" ]; }; then
+            rm -f -- "$DROPIN_DIR"
+        fi
+        [ -d "$DROPIN_DIR" ] || mkdir -m 0755 "$DROPIN_DIR"
+        find "$DROPIN_DIR" -mindepth 1 -maxdepth 1 -exec rm -rf -- {} +
+        chmod 0755 "$DROPIN_DIR"
+    fi
     chown root:root "$DROPIN_DIR"
 }
 

@@ -15,6 +15,11 @@
 #     .pc and run against the installed library, asking "portbind serve" from the portbind
 #     package for port 443 in a fresh network namespace: a member of group portbind gets a
 #     listening socket, another user is refused;
+#   * debian/tests/integration, the autopkgtest, from the tree the packages were built from
+#     and with all three installed: the integration suite against /usr/bin/portbind and the
+#     shipped layout, in capability mode and, switched through dpkg-statoverride and back, in
+#     setuid mode; afterwards the installation (binary, capability, statoverrides, policy,
+#     state directory) is as before and the suite's users and fixture are gone;
 #   * remove, the setuid fallback where setcap fails (smoke test again in setuid mode),
 #     reinstall and reconfigure, an administrator's dpkg-statoverride (kept, never removed);
 #   * purge: the binary (and with it its capability), the conffiles, /etc/portbind.d, the
@@ -31,8 +36,11 @@
 # /var/lib/portbind) already exists, or where /usr/bin/portbind has a dpkg-statoverride, since
 # installing and purging would replace or delete those (an administrator's /etc/portbind.conf
 # above all). A run interrupted before its cleanup (killed at a ctest timeout) leaves a record
-# in /run/portbind-packaging-check.state; the next run finishes that cleanup first. One run
-# at a time per machine (flock).
+# in /run/portbind-packaging-check.state; the next run finishes that cleanup first, beginning
+# with the integration suite's own (which puts back the policy and install mode it saved
+# from the packages before they are purged). One run at a time per machine (flock; the
+# integration suite also takes its own lock, /run/lock/portbind-integration.lock, inside this
+# one).
 
 # shellcheck disable=SC2016 # the bash -c scripts take their arguments as $1, $2...
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -55,6 +63,9 @@ require_tools apt-get:apt apt-config:apt dpkg-statoverride:dpkg getcap:libcap2-b
   python3:python3 useradd:passwd userdel:passwd groupdel:passwd timeout:coreutils \
   sha256sum:coreutils find:findutils
 load_packages "$state"
+# PB_SAVED: where an interrupted integration suite left what it must restore.
+# shellcheck source=SCRIPTDIR/../integration/layout.bash
+. "$here/../integration/layout.bash"
 
 deb_bin=/usr/bin/portbind
 run_record=/run/portbind-packaging-check.state
@@ -97,6 +108,13 @@ apt_install() {
 # earlier run was interrupted (its record names what it had found).
 undo() {
   local group_created=$1 p
+  # The integration suite's cleanup, if it did not run: it restores into the installed
+  # packages what it saved from them, so it goes before they are purged.
+  if [[ -e $PB_SAVED ]] && ! bash "$here/../integration/cleanup.sh" >/dev/null 2>&1; then
+    echo "# the integration suite's cleanup failed ($PB_SAVED is kept);" \
+      "$run_record is kept for the next run to finish this cleanup"
+    return 1
+  fi
   for p in libportbind-dev libportbind0 portbind; do
     installed "$p" && dpkg_wait dpkg --purge "$p" >/dev/null
     if installed "$p"; then
@@ -355,6 +373,34 @@ for u in "$client" "$stranger"; do
 done
 check "the broker's test users are deleted" \
   bash -c '! getent passwd "$1" >/dev/null && ! getent passwd "$2" >/dev/null' _ "$client" "$stranger"
+
+# ------------------------------------------------------------ the integration suite
+# debian/tests/integration as autopkgtest runs it (from the source tree, a scratch
+# AUTOPKGTEST_TMP), against the three packages installed here. It must leave them as it
+# found them: it saves and restores the policy, and switches the binary's install mode only
+# for the setuid cases.
+installation_state() {
+  getcap "$deb_bin"
+  stat -c '%n %a %U %G' "$deb_bin"
+  dpkg-statoverride --list
+  find /etc/portbind.conf /etc/portbind.d /var/lib/portbind -printf '%p %y %m %u %g %T@\n' 2>/dev/null
+  find /etc/portbind.conf /etc/portbind.d -type f -exec sha256sum {} + 2>/dev/null
+  ls -d /opt/portbind-test 2>/dev/null
+  getent passwd pb_alice pb_bob pb_carol
+}
+before=$(installation_state)
+mkdir -m 0755 "$work_tmp/autopkgtest"
+start=$SECONDS
+out=$(cd "$work/src" && AUTOPKGTEST_TMP=$work_tmp/autopkgtest bash debian/tests/integration 2>&1)
+rc=$?
+check_eq 0 "$rc" "debian/tests/integration against the installed packages ($((SECONDS - start)) s)"
+diag "$(grep -E '^# |tests passed|Total Test time|\*\*\*(Skipped|Failed)|^FAILED' <<<"$out")"
+[[ $rc == 0 ]] || diag "$(tail -n 80 <<<"$out")"
+check_eq "$before" "$(installation_state)" \
+  "after the suite: binary, capability, statoverrides, policy and state as before, its users and fixture gone"
+check "every case ran against $deb_bin in capability and in setuid mode" \
+  grep -Eq "^# cases run against $deb_bin: caps ([0-9]+) of \\1, setuid \\1 of \\1\$" <<<"$out"
+
 dpkg_wait dpkg --purge libportbind-dev libportbind0 >/dev/null
 check "libportbind purged" bash -c '! ls /usr/lib/*/libportbind.so* >/dev/null 2>&1'
 

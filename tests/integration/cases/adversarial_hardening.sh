@@ -10,7 +10,7 @@
 command -v readelf >/dev/null || bail "readelf is not installed (binutils)"
 
 scenario 67 documented
-lib=$(readlink -f "$PB_ROOT/$PB_MODE/lib/libportbind.so.0" 2>/dev/null || true)
+lib=$(readlink -f "$PB_LIBDIR/libportbind.so.0" 2>/dev/null || true)
 for f in "$PB" ${lib:+"$lib"}; do
     name=${f#"$PB_ROOT"/}
     header=$(readelf -hW "$f")

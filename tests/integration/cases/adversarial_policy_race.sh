@@ -5,6 +5,9 @@
 # Whatever moment portbind opens the files at, the decision comes from what it opened and
 # checked: no request for port 443 is ever served, while a control port the safe policy
 # permits is.
+# It keeps its own files next to the policy and puts unsafe ones in its place: in package
+# mode, where that is the machine's /etc, it runs in a private root (lib.sh).
+PB_WANTS_PRIVATE_ROOT=1
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 

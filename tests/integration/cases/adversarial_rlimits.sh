@@ -7,6 +7,9 @@
 # refusal is exit 125 with one line; the command gets the caller's limits, core size included.
 # No privileged process leaves a core file, whatever the caller's core limit and however it
 # dies (the caller may send it SIGSEGV or SIGABRT), while the app's own crash does.
+# Its last part creates and removes the setcap state directory: in package mode, where that
+# is the machine's /var/lib/portbind, the case runs in a private root (lib.sh).
+PB_WANTS_PRIVATE_ROOT=1
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # shellcheck source=SCRIPTDIR/adversarial_common.bash
@@ -263,10 +266,9 @@ scenario 40 refused
 # Root's own limits reach `portbind setcap` too: with no room to write the registry, a grant
 # must not leave the file changed and the registry not saying so (or a half-written
 # registry behind).
-STATE_DIR=$PB_ROOT/var/lib/portbind
 REGISTRY=$STATE_DIR/setcap.registry
 T=$PB_ROOT/rlimit-setcap-$$ # root-owned 0755
-setcap_cleanup() { rm -rf -- "$T" "${PB_ROOT:?}/var"; }
+setcap_cleanup() { rm -rf -- "$T" "${STATE_TOP:?}"; }
 trap 'rc=$?; set +e; trap - ERR; setcap_cleanup; (exit $rc); _finish' EXIT
 setcap_cleanup
 mkdir -m 0755 "$T"

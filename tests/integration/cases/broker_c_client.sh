@@ -14,11 +14,12 @@ assert_true "libportbind.so.0 is installed in $PB_LIBDIR" test -e "$lib"
 assert_match "$(readelf -d "$lib")" 'Library soname: \[libportbind\.so\.0\]' "SONAME is libportbind.so.0"
 exports=$(nm -D --defined-only "$lib" | awk '$2 != "A" { print $3 }' | paste -sd' ' -)
 assert_eq "portbind_bind@@PORTBIND_0" "$exports" "the library exports exactly portbind_bind"
-assert_true "portbind.h is installed" test -f "$PB_ROOT/$PB_MODE/include/portbind.h"
-assert_eq "$PB_LIBDIR" "$(PKG_CONFIG_PATH=$PB_PKGCONFIG pkg-config --variable=libdir portbind)" \
+assert_true "portbind.h is installed" test -f "$PB_INCLUDEDIR/portbind.h"
+assert_eq "$PB_LIBDIR" \
+    "$(pb_dev env PKG_CONFIG_PATH="$PB_PKGCONFIG" pkg-config --variable=libdir portbind)" \
     "portbind.pc: absolute libdir"
-assert_eq "$PB_ROOT/$PB_MODE/include" \
-    "$(PKG_CONFIG_PATH=$PB_PKGCONFIG pkg-config --variable=includedir portbind)" \
+assert_eq "$PB_INCLUDEDIR" \
+    "$(pb_dev env PKG_CONFIG_PATH="$PB_PKGCONFIG" pkg-config --variable=includedir portbind)" \
     "portbind.pc: absolute includedir"
 if build_pbexample; then
     ok "a C program compiles and links through pkg-config"

@@ -8,6 +8,7 @@
 #                BROKER_ERR (its stderr file)
 #   pbclient USER ARGS...: the raw-protocol test client ($SCRATCH/pbclient.py) as USER in $NS
 #   pbexample USER [--check] SPEC: the C example client, built against the installed library
+#                (PB_LIBDIR, PB_INCLUDEDIR, PB_PKGCONFIG: layout.bash)
 #   broker_fds / broker_rss: the daemon's open fd count / resident set (kB)
 #   assert_broker_serves DESC: a fresh request by pb_alice for port 80 succeeds
 #   assert_broker_settled DESC: fd count back at BROKER_FD_BASELINE (waits up to 5 s)
@@ -15,8 +16,6 @@
 BROKER_DIR=$SCRATCH/run
 BROKER_SOCK=$BROKER_DIR/portbind.sock
 mkdir -m 0755 "$BROKER_DIR"
-PB_LIBDIR=$PB_ROOT/$PB_MODE/lib
-PB_PKGCONFIG=$PB_LIBDIR/pkgconfig
 SRC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 
 # start_broker [PREFIX...] -- [ARGS...]: PREFIX runs before "$PB serve" (e.g. setpriv ...).
@@ -104,13 +103,15 @@ pbclient() {
 
 # The C example, compiled against the installed library through pkg-config, run from
 # the library's own directory (rpath), as the issue's "C client linked through pkg-config".
+# pb_dev: against the installation under test only (layout.bash).
 build_pbexample() {
     local cflags libs libdir
-    cflags=$(PKG_CONFIG_PATH=$PB_PKGCONFIG pkg-config --cflags portbind) || return 1
-    libs=$(PKG_CONFIG_PATH=$PB_PKGCONFIG pkg-config --libs portbind) || return 1
-    libdir=$(PKG_CONFIG_PATH=$PB_PKGCONFIG pkg-config --variable=libdir portbind) || return 1
+    cflags=$(pb_dev env PKG_CONFIG_PATH="$PB_PKGCONFIG" pkg-config --cflags portbind) || return 1
+    libs=$(pb_dev env PKG_CONFIG_PATH="$PB_PKGCONFIG" pkg-config --libs portbind) || return 1
+    libdir=$(pb_dev env PKG_CONFIG_PATH="$PB_PKGCONFIG" pkg-config --variable=libdir portbind) ||
+        return 1
     # shellcheck disable=SC2086  # flag lists
-    cc -O2 -Wall -Wextra -Werror $cflags -o "$SCRATCH/pbexample" \
+    pb_dev cc -O2 -Wall -Wextra -Werror $cflags -o "$SCRATCH/pbexample" \
         "$SRC_ROOT/launcher/client/example.c" $libs -Wl,-rpath,"$libdir" 2>"$SCRATCH/cc.err"
 }
 

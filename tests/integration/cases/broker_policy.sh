@@ -3,6 +3,9 @@
 # group rules, root, unmapped (overflow) ids, rules naming a program when the program is
 # unknown, all-or-nothing requests, SO_REUSEPORT refused, one socket per requester, and a
 # SIGHUP reload that keeps the old policy when the new one is broken or untrusted.
+# It makes the policy file world-writable for a moment: in package mode, where that is the
+# machine's /etc/portbind.conf, it runs in a private root (lib.sh).
+PB_WANTS_PRIVATE_ROOT=1
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # shellcheck source=SCRIPTDIR/broker_common.bash

@@ -2,6 +2,9 @@
 # `portbind check`: exit 0 when every spec is permitted, 1 when any is
 # denied, 125 on errors; names the deciding rule as file:line or says
 # "no rule matched"; --user is root-only.
+# It makes the policy file world-writable for a moment: in package mode, where that is the
+# machine's /etc/portbind.conf, it runs in a private root (lib.sh).
+PB_WANTS_PRIVATE_ROOT=1
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 

@@ -1,6 +1,9 @@
 #!/bin/bash
 # An unsafe or broken policy refuses everything (exit 125, message naming the
 # offending file), even when its text would permit the request.
+# It changes the policy's directory and the one above it: in package mode, where those are
+# the machine's /etc and /, it runs in a private root (lib.sh).
+PB_WANTS_PRIVATE_ROOT=1
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
@@ -137,10 +140,10 @@ try
 refused "policy directory owned by pb_alice" "$POLICY_DIR"
 
 write_policy "$GOOD"
-chmod 0777 "$PB_ROOT"
+chmod 0777 "${POLICY_ANCESTOR:?}"
 try
-refused "an ancestor directory world-writable" "$PB_ROOT"
-chmod 0755 "$PB_ROOT"
+refused "an ancestor directory world-writable" "policy $POLICY_ANCESTOR: it is writable"
+chmod 0755 "$POLICY_ANCESTOR"
 
 write_policy "$GOOD"
 mv "$POLICY_DIR" "$POLICY_DIR.moved"

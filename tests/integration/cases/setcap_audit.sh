@@ -3,12 +3,15 @@
 # the risky ones (dangerous capabilities, interpreters, scripts, not root's, writable, in a
 # user-writable directory, outside the system directories, inheritable bits), and says which
 # the registry records. It follows no symlink, opens no FIFO, and changes nothing.
+# It creates and removes the setcap state directory: in package mode, where that is the
+# machine's /var/lib/portbind, it runs in a private root (lib.sh).
+PB_WANTS_PRIVATE_ROOT=1
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 T=$PB_ROOT/setcap-$$ # root-owned 0755 (not /tmp, which every user can write)
 
-setcap_cleanup() { rm -rf -- "$T" "${PB_ROOT:?}/var" "$PB_ROOT/setcap-outside-$$"; }
+setcap_cleanup() { rm -rf -- "$T" "${STATE_TOP:?}" "$PB_ROOT/setcap-outside-$$"; }
 trap 'rc=$?; set +e; trap - ERR; setcap_cleanup; (exit $rc); _finish' EXIT
 setcap_cleanup
 mkdir -m 0755 "$T" "$T/tree" "$T/tree/sub" "$T/clean"

@@ -4,14 +4,16 @@
 # revoke; a symlink is resolved and the output names the file changed; the registry records
 # the grant (root-owned 0644, documented format); every change is logged to syslog; only
 # root may use the subcommand (in setuid mode too).
+# It creates and removes the setcap state directory: in package mode, where that is the
+# machine's /var/lib/portbind, it runs in a private root (lib.sh).
+PB_WANTS_PRIVATE_ROOT=1
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-STATE_DIR=$PB_ROOT/var/lib/portbind
 REGISTRY=$STATE_DIR/setcap.registry
 T=$PB_ROOT/setcap-$$ # root-owned 0755 (not /tmp, which every user can write)
 
-setcap_cleanup() { rm -rf -- "$T" "${PB_ROOT:?}/var"; }
+setcap_cleanup() { rm -rf -- "$T" "${STATE_TOP:?}"; }
 trap 'rc=$?; set +e; trap - ERR; setcap_cleanup; (exit $rc); _finish' EXIT
 setcap_cleanup
 mkdir -m 0755 "$T"

@@ -7,17 +7,19 @@
 # binary, also under another name) unless --force, capabilities other than
 # cap_net_bind_service unless --force, capabilities portbind did not grant unless --force,
 # nosuid mounts, and file systems that cannot store capabilities.
+# It creates and removes the setcap state directory: in package mode, where that is the
+# machine's /var/lib/portbind, it runs in a private root (lib.sh).
+PB_WANTS_PRIVATE_ROOT=1
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-STATE_DIR=$PB_ROOT/var/lib/portbind
 REGISTRY=$STATE_DIR/setcap.registry
 T=$PB_ROOT/setcap-$$ # root-owned 0755 (not /tmp, which every user can write)
 PYTHON_REAL=$(readlink -f /usr/bin/python3)
 
 setcap_cleanup() {
     umount -l "$T/mnt" 2>/dev/null || true
-    rm -rf -- "$T" "${PB_ROOT:?}/var"
+    rm -rf -- "$T" "${STATE_TOP:?}"
 }
 trap 'rc=$?; set +e; trap - ERR; setcap_cleanup; (exit $rc); _finish' EXIT
 setcap_cleanup

@@ -4,14 +4,16 @@
 # file or state directory (writable by others, not root's, a symlink) is refused; in both
 # cases nothing is changed. A registry that does not exist yet is empty, and the first grant
 # creates the state directory root:root 0755.
+# It creates and removes the setcap state directory: in package mode, where that is the
+# machine's /var/lib/portbind, it runs in a private root (lib.sh).
+PB_WANTS_PRIVATE_ROOT=1
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-STATE_DIR=$PB_ROOT/var/lib/portbind
 REGISTRY=$STATE_DIR/setcap.registry
 T=$PB_ROOT/setcap-$$ # root-owned 0755 (not /tmp, which every user can write)
 
-setcap_cleanup() { rm -rf -- "$T" "${PB_ROOT:?}/var"; }
+setcap_cleanup() { rm -rf -- "$T" "${STATE_TOP:?}"; }
 trap 'rc=$?; set +e; trap - ERR; setcap_cleanup; (exit $rc); _finish' EXIT
 setcap_cleanup
 mkdir -m 0755 "$T"
@@ -27,10 +29,11 @@ install -o root -g root -m 0755 "$SCRATCH/prog" "$T/b"
 assert_exit 0 "$PB" setcap list
 assert_eq "no grants recorded in $REGISTRY" "$RUN_OUT" "list without a registry"
 assert_exit 0 "$PB" setcap reapply
-assert_true "reading does not create the state directory" test ! -e "${PB_ROOT:?}/var"
+assert_true "reading does not create the state directory" test ! -e "${STATE_TOP:?}"
 
 assert_exit 0 "$PB" setcap grant "$T/a"
-assert_eq "0 0 755" "$(stat -c '%u %g %a' "${PB_ROOT:?}/var" "$PB_ROOT/var/lib" "$STATE_DIR" | sort -u)" \
+mapfile -t created < <(state_dirs)
+assert_eq "0 0 755" "$(stat -c '%u %g %a' "${created[@]}" | sort -u)" \
     "the first grant creates the state directories root:root 0755"
 good=$(cat "$REGISTRY")
 
@@ -102,9 +105,9 @@ chmod 0777 "$STATE_DIR"
 every_action_fails "a world-writable state directory" "$STATE_DIR is writable by group or others (mode 0777)"
 chmod 0755 "$STATE_DIR"
 
-chown pb_alice "${PB_ROOT:?}/var"
-every_action_fails "an ancestor owned by pb_alice" "$PB_ROOT/var is owned by uid"
-chown root "${PB_ROOT:?}/var"
+chown pb_alice "${STATE_ANCESTOR:?}"
+every_action_fails "an ancestor owned by pb_alice" "$STATE_ANCESTOR is owned by uid"
+chown root "$STATE_ANCESTOR"
 
 head -c 1100000 /dev/zero | tr '\0' '#' >>"$REGISTRY"
 every_action_fails "a registry larger than 1 MiB" "is larger than 1048576 bytes"

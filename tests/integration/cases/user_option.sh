@@ -2,6 +2,9 @@
 # --user USER (root only): bind, then run the command as USER with USER's
 # groups, no capabilities, HOME/USER/LOGNAME set.  --user and --policy are
 # refused for non-root callers.
+# It writes another policy file next to the policy: in package mode, where that is the
+# machine's /etc, it runs in a private root (lib.sh).
+PB_WANTS_PRIVATE_ROOT=1
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
