@@ -55,6 +55,14 @@ CapPtr bind_only_caps(bool effective) {
     return caps;
 }
 
+// The two states BindCapability switches between, built once: cap_init() asks the kernel
+// for its capability version each time, which a broker would otherwise do twice per grant.
+cap_t bind_only_state(bool effective) {
+    static const CapPtr raised = bind_only_caps(true);
+    static const CapPtr lowered = bind_only_caps(false);
+    return effective ? raised.get() : lowered.get();
+}
+
 // What switching the ids needs, plus the bind capability kept through it, out of what the
 // process holds: permitted within {setuid, setgid, net_bind_service}, effective within
 // {setuid, setgid}, nothing inheritable. (A file-capability portbind holds only the bind
@@ -246,8 +254,8 @@ Status become_keeping_bind_capability(const Credentials& target) {
 }
 
 Result<BindCapability> BindCapability::raise() {
-    CapPtr caps = bind_only_caps(true);
-    if (!caps || cap_set_proc(caps.get()) != 0) {
+    cap_t caps = bind_only_state(true);
+    if (caps == nullptr || cap_set_proc(caps) != 0) {
         return os_error("cannot raise cap_net_bind_service", errno);
     }
     BindCapability raised;
@@ -259,8 +267,8 @@ BindCapability::~BindCapability() {
     if (!active_) {
         return;
     }
-    CapPtr caps = bind_only_caps(false);
-    if (!caps || cap_set_proc(caps.get()) != 0) {
+    cap_t caps = bind_only_state(false);
+    if (caps == nullptr || cap_set_proc(caps) != 0) {
         std::abort();  // never continue with an effective capability
     }
 }

@@ -1,7 +1,8 @@
 #include "launcher/broker/authorize.h"
 
-#include <algorithm>
 #include <cerrno>
+
+#include "launcher/broker/decision_cache.h"
 
 namespace portbind::broker {
 
@@ -59,11 +60,6 @@ Decision decide_for_peer(const Policy& policy, const Caller& caller, const Endpo
     return Decision{false, nullptr};
 }
 
-bool policy_names_programs(const Policy& policy) {
-    return std::any_of(policy.rules.begin(), policy.rules.end(),
-                       [](const Rule& r) { return r.command.has_value(); });
-}
-
 std::string describe_peer(const Peer& peer) {
     return who(peer) + " (uid " + std::to_string(peer.uid) + ") pid " + std::to_string(peer.pid) +
            " exe " + peer.exe.value_or("unknown");
@@ -108,7 +104,9 @@ Verdict authorize(const PolicyState& state, const Peer& peer,
                               policy.describe(policy.errors.front()) + ")",
                           "the administrator must fix " + state.file + " and reload the broker");
         }
-        const Decision d = decide_for_peer(policy, peer.names, ep, peer.exe);
+        const Decision d = state.decisions != nullptr && &state.decisions->policy() == &policy
+                               ? state.decisions->decide(peer.names, ep, peer.exe)
+                               : decide_for_peer(policy, peer.names, ep, peer.exe);
         if (!d.permitted) {
             std::string why;
             if (d.rule == nullptr) {

@@ -26,6 +26,8 @@ namespace portbind::broker {
 
 inline constexpr uid_t kOverflowId = 65534;
 
+class DecisionCache;
+
 struct Peer {
     uid_t uid = 0;
     gid_t gid = 0;
@@ -36,8 +38,11 @@ struct Peer {
 
 struct PolicyState {
     const Policy* policy = nullptr;  // nullptr: no usable policy, every privileged port denied
-    std::string problem;             // why there is no usable policy
-    std::string file;                // the main policy file, for advice
+    // The decisions over `policy` remembered (decision_cache.h), or nullptr to decide each
+    // time. Consulted only when made for `policy` itself.
+    DecisionCache* decisions = nullptr;
+    std::string problem;  // why there is no usable policy
+    std::string file;     // the main policy file, for advice
     unsigned unprivileged_start = 1024;
     uid_t overflow_uid = kOverflowId;  // /proc/sys/kernel/overflowuid
     gid_t overflow_gid = kOverflowId;  // /proc/sys/kernel/overflowgid
@@ -62,9 +67,6 @@ Verdict authorize(const PolicyState& state, const Peer& peer,
 // decide() for a peer whose executable may be unknown (rule 4 above).
 Decision decide_for_peer(const Policy& policy, const Caller& caller, const Endpoint& endpoint,
                          const std::optional<std::string>& exe);
-
-// Whether any rule names a program, i.e. whether the peer's executable can matter.
-bool policy_names_programs(const Policy& policy);
 
 // "user alice (uid 1000) pid 42 exe /usr/bin/python3", for log lines.
 std::string describe_peer(const Peer& peer);

@@ -24,6 +24,7 @@
 #include "launcher/broker/authorize.h"
 #include "launcher/broker/bind_endpoint.h"
 #include "launcher/broker/connection_limits.h"
+#include "launcher/broker/decision_cache.h"
 #include "launcher/broker/message.h"
 #include "launcher/broker/name_cache.h"
 #include "launcher/broker/peer.h"
@@ -43,6 +44,7 @@ constexpr auto kAcceptPause = std::chrono::milliseconds(100);  // after EMFILE a
 constexpr auto kAcceptWarningInterval = std::chrono::seconds(10);
 constexpr auto kNameTtl = std::chrono::seconds(5);
 constexpr std::size_t kNameCacheEntries = 4096;
+constexpr std::size_t kDecisionCacheEntries = 4096;
 constexpr int kMaxEvents = 256;
 
 enum class Phase {
@@ -61,6 +63,15 @@ struct Connection {
     Bytes reply;                    // while SendingReply
     std::vector<UniqueFd> reply_sockets;
     std::vector<LogLine> grants;  // logged once the reply is sent
+};
+
+// A policy and the decisions made over it, born and replaced together, so no remembered
+// decision outlives the rules it names.
+struct LoadedPolicy {
+    explicit LoadedPolicy(Policy loaded)
+        : policy(std::move(loaded)), decisions(policy, kDecisionCacheEntries) {}
+    Policy policy;
+    DecisionCache decisions;
 };
 
 struct Deadline {
@@ -122,6 +133,7 @@ class Server {
   private:
     Status set_up_events();
     void load_policy_at_start();
+    void use_policy(Policy policy);
     void reload_policy();
     void refresh_host_facts();
     void handle_signals();
@@ -153,9 +165,8 @@ class Server {
     bool log_to_stderr_;
     uid_t own_uid_ = ::geteuid();
 
-    std::unique_ptr<Policy> policy_;
+    std::unique_ptr<LoadedPolicy> loaded_;
     PolicyState state_;
-    bool policy_names_programs_ = false;
     bool host_ipv6_ = true;
 
     std::unordered_map<int, Connection> connections_;
@@ -231,18 +242,24 @@ void Server::load_policy_at_start() {
             loaded.error().message);
         return;
     }
-    policy_ = std::make_unique<Policy>(std::move(loaded).value());
-    if (!policy_->valid()) {
+    use_policy(std::move(loaded).value());
+    const Policy& policy = loaded_->policy;
+    if (!policy.valid()) {
         write_stderr(
             "the policy has errors, so every privileged port is denied until it is "
             "fixed and the broker reloaded (SIGHUP): " +
-            policy_->describe(policy_->errors.front()));
+            policy.describe(policy.errors.front()));
     } else {
-        write_stderr("policy loaded: " + std::to_string(policy_->rules.size()) + " rules from " +
-                     std::to_string(policy_->files.size()) + " files");
+        write_stderr("policy loaded: " + std::to_string(policy.rules.size()) + " rules from " +
+                     std::to_string(policy.files.size()) + " files");
     }
-    state_.policy = policy_.get();
-    policy_names_programs_ = policy_names_programs(*policy_);
+}
+
+void Server::use_policy(Policy policy) {
+    loaded_ = std::make_unique<LoadedPolicy>(std::move(policy));
+    state_.policy = &loaded_->policy;
+    state_.decisions = &loaded_->decisions;
+    state_.problem.clear();
 }
 
 void Server::reload_policy() {
@@ -250,7 +267,7 @@ void Server::reload_policy() {
     refresh_host_facts();
     names_.clear();
     auto loaded = load_policy(config_.policy);
-    const bool have_valid = policy_ && policy_->valid();
+    const bool have_valid = loaded_ && loaded_->policy.valid();
     if (!loaded.ok()) {
         write_stderr("policy reload failed, " +
                      std::string(have_valid ? "keeping the previous policy: "
@@ -260,18 +277,16 @@ void Server::reload_policy() {
         write_stderr("policy reload failed, keeping the previous policy: " +
                      loaded.value().describe(loaded.value().errors.front()));
     } else {
-        policy_ = std::make_unique<Policy>(std::move(loaded).value());
-        state_.policy = policy_.get();
-        state_.problem.clear();
-        policy_names_programs_ = policy_names_programs(*policy_);
-        if (policy_->valid()) {
-            write_stderr("policy reloaded: " + std::to_string(policy_->rules.size()) +
-                         " rules from " + std::to_string(policy_->files.size()) + " files");
+        use_policy(std::move(loaded).value());
+        const Policy& policy = loaded_->policy;
+        if (policy.valid()) {
+            write_stderr("policy reloaded: " + std::to_string(policy.rules.size()) +
+                         " rules from " + std::to_string(policy.files.size()) + " files");
         } else {
             write_stderr(
                 "the reloaded policy has errors, so every privileged port is still "
                 "denied: " +
-                policy_->describe(policy_->errors.front()));
+                policy.describe(policy.errors.front()));
         }
     }
     notify("READY=1");

@@ -23,7 +23,9 @@
 //    wins, default deny; a wildcard endpoint (0.0.0.0, ::) is matched by a permit only if it
 //    names the whole family (*, /0, the wildcard itself) and by a deny if it names any address
 //    of the family; a dual-stack wildcard needs both families for a permit, either for a deny;
-//  - the deciding rule matches, its action is the decision, and decide() is deterministic.
+//  - the deciding rule matches, its action is the decision, and decide() is deterministic;
+//  - the broker's remembered decisions (broker::DecisionCache, here with room for only three,
+//    so it also forgets) are decide_for_peer()'s, asked in any order, twice.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -31,6 +33,7 @@
 #include <string_view>
 #include <vector>
 
+#include "launcher/broker/decision_cache.h"
 #include "policy/decide.h"
 #include "policy/parser.h"
 #include "policy/socket_spec.h"
@@ -357,6 +360,13 @@ void check_decision(const Policy& policy, const Probe& probe) {
     FUZZ_CHECK(rule_matches(*d.rule, probe.caller, probe.request));
 }
 
+void check_remembered(broker::DecisionCache& cache, const Policy& policy, const Probe& probe) {
+    const Endpoint& ep = probe.request.endpoint;
+    const Decision want = broker::decide_for_peer(policy, probe.caller, ep, probe.request.command);
+    const Decision got = cache.decide(probe.caller, ep, probe.request.command);
+    FUZZ_CHECK(got.permitted == want.permitted && got.rule == want.rule);
+}
+
 // ------------------------------------------------------------------------ requests
 
 std::optional<Probe> probe_from_header(std::string_view text) {
@@ -453,6 +463,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     for (const Probe& probe : probes) {
         check_decision(policy, probe);
+    }
+    broker::DecisionCache cache(policy, 3);
+    for (int round = 0; round < 2; ++round) {
+        for (const Probe& probe : probes) {
+            check_remembered(cache, policy, probe);
+        }
     }
     return 0;
 }

@@ -148,31 +148,15 @@ assert_refusal "grant needs at least one PATH"
 # -------------------------------------------------------------- syslog
 # Every change is logged (authpriv). A private mount namespace gets a /dev whose log
 # socket is a listener of ours; the host's /dev is untouched.
-cat >"$SCRATCH/logsink.py" <<'EOF'
-import os, socket, sys, time
-path, out, ready = sys.argv[1:4]
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(path)
-os.chmod(path, 0o666)
-open(ready, "w").close()
-s.settimeout(0.2)
-end = time.time() + 15
-with open(out, "ab", buffering=0) as f:
-    while time.time() < end and not os.path.exists(ready + ".stop"):
-        try:
-            f.write(s.recv(4096) + b"\n")
-        except socket.timeout:
-            pass
-EOF
 mkdir -m 0755 "$SCRATCH/dev"
 # shellcheck disable=SC2016  # expanded by the inner shell
 run timeout 30 unshare -m --propagation private bash -c '
 set -e
-D=$1 S=$2 PB=$3 BIN=$4
+D=$1 S=$2 PB=$3 BIN=$4 SINK=$5
 for n in null zero full random urandom tty; do
     touch "$D/$n"; mount --bind "/dev/$n" "$D/$n"
 done
-python3 "$S/logsink.py" "$D/log" "$S/syslog.txt" "$S/ready" &
+python3 "$SINK" "$D/log" "$S/syslog.txt" "$S/ready" &
 for _ in $(seq 100); do [ -e "$S/ready" ] && break; sleep 0.05; done
 mount --rbind "$D" /dev
 "$PB" setcap grant "$BIN"
@@ -181,7 +165,8 @@ mount --rbind "$D" /dev
 sleep 0.3
 touch "$S/ready.stop"
 wait
-' setcap-syslog "$SCRATCH/dev" "$SCRATCH" "$PB" "$T/binder"
+' setcap-syslog "$SCRATCH/dev" "$SCRATCH" "$PB" "$T/binder" \
+    "$(cd "$(dirname "${BASH_SOURCE[0]}")/../apps" && pwd)/logsink.py"
 assert_eq 0 "$RUN_RC" "grant and revoke with a syslog listener"
 log=$(tr -d '\0' <"$SCRATCH/syslog.txt" 2>/dev/null || true)
 assert_match "$log" "^<86>.*portbind\\[[0-9]+\\]: granted: setcap grant cap_net_bind_service=ep to $T/binder\$" \
