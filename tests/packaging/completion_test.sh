@@ -131,13 +131,15 @@ fi
 expect_exactly "portbind --ac" --activate
 expect_exactly "portbind --re" --reuseport
 expect_includes "portbind --" --port --activate --backlog --reuseport --freebind --v6only \
-  --nonblock --user --policy --help --version
+  --nonblock --user --policy --broker --help --version
+expect_exactly "portbind --br" --broker
 expect_includes "portbind ch" check
 expect_includes "portbind systemd-u" systemd-units
 expect_exactly "portbind setcap " grant revoke list reapply audit
 expect_exactly "portbind setcap re" reapply revoke
 expect_exactly "portbind check --" --user --cmd --policy --v6only
-expect_exactly "portbind serve --" --socket
+expect_exactly "portbind serve --" --socket --user
+expect_includes "portbind serve --user ro" root
 
 # Option values: users for --user (also written --user=), files for --policy, nothing
 # for --port, whose value is a socket spec and must not be taken for the command.
@@ -161,6 +163,11 @@ mkdir "$scratch/etc"
 expect_exactly "portbind --policy $scratch/etc/policy-" \
   "$scratch/etc/policy-one.conf" "$scratch/etc/policy-two.conf"
 expect_exactly "portbind --port " ""
+# --broker takes a path only as --broker=PATH; after "--broker " the command begins.
+expect_exactly "portbind --broker=$scratch/etc/policy-o" "$scratch/etc/policy-one.conf"
+expect_includes "portbind --broker bas" bash
+expect_includes "portbind --broker=$scratch/etc --activate bas" bash
+expect_includes "portbind --broker=$scratch/etc --ac" --activate
 expect_exactly "portbind --port 443 --ac" --activate
 
 # The command: after "--" or at the first non-option word, portbind's options are over
