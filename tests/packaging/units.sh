@@ -4,8 +4,8 @@
 #   bash tests/packaging/units.sh STATE_DIR
 #
 # systemd-analyze verify, no error and no warning, on the units as packaged: the broker's
-# portbind.socket and portbind.service, and the examples app-portbind.service, app.socket
-# and app.service. verify checks that ExecStart= binaries exist, so it runs against a root
+# portbind.socket and portbind.service, the examples app-portbind.service, app.socket and
+# app.service, and what `portbind systemd-units` prints. verify checks that ExecStart= binaries exist, so it runs against a root
 # holding the packaged /usr/bin/portbind, a stand-in /usr/bin/app and the system's units
 # (for sysinit.target and friends), never against this machine's own /usr/bin.
 
@@ -53,6 +53,28 @@ printf '[Service]\nExecStart=/usr/bin/no-such-program\n' >"$uroot/etc/systemd/sy
 out=$(systemd-analyze verify --man=no --root="$uroot" pb-broken.service 2>&1)
 check "systemd-analyze verify fails on a unit whose ExecStart= is missing (not vacuous)" \
   test $? != 0 -a -n "$out"
+
+# What `portbind systemd-units` prints (the packaged binary; two named sockets, one of them
+# UDP on one address, and a user) passes verify as well, split into its files at its
+# "# /etc/systemd/system/NAME" lines.
+install -m 0755 /bin/true "$uroot/usr/bin/true"
+gen=$("$pkg_root/usr/bin/portbind" systemd-units pbweb --port 443=https \
+  --port 127.0.0.1:53/udp=dns --nonblock --user daemon -- /usr/bin/true 2>&1)
+check "portbind systemd-units prints units" test $? == 0 -a -n "$gen"
+mapfile -t generated < <(awk -v root="$uroot" '
+  /^# \/etc\/systemd\/system\/[^\/]+$/ { file = root $2; print substr($2, 21); next }
+  file != "" { print > file }' <<<"$gen")
+check "it prints three units (two sockets, one service): ${generated[*]}" \
+  test "${generated[*]}" == "pbweb-https.socket pbweb-dns.socket pbweb.service"
+out=$(systemd-analyze verify --man=no --root="$uroot" "${generated[@]}" 2>&1)
+rc=$?
+if [[ $rc == 0 && -z $out ]]; then
+  ok "systemd-analyze verify on what systemd-units printed: no error, no warning"
+else
+  not_ok "systemd-analyze verify on what systemd-units printed: no error, no warning"
+  diag "exit $rc: $out"
+  diag "$gen"
+fi
 
 check "app-portbind.service does not set NoNewPrivileges (portbind would get no privilege)" \
   bash -c '! grep -Eiq "^NoNewPrivileges=(yes|true|on|1)" "$1"' _ "$uroot/etc/systemd/system/app-portbind.service"
