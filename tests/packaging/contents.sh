@@ -37,6 +37,8 @@ for f in ./etc/portbind.conf ./etc/portbind.d/ ./etc/apt/apt.conf.d/80portbind \
   ./usr/share/doc/portbind/examples/systemd/app-portbind.service \
   ./usr/share/doc/portbind/examples/systemd/app.socket \
   ./usr/share/doc/portbind/examples/systemd/app.service \
+  ./usr/share/doc/portbind/examples/systemd/app-vendor.service \
+  ./usr/share/doc/portbind/examples/systemd/app-vendor.service.d/portbind.conf \
   ./usr/share/doc/portbind/selinux/portbind.te ./usr/share/doc/portbind/selinux/portbind.if \
   ./usr/share/doc/portbind/selinux/portbind.fc ./usr/share/doc/portbind/README.Debian.gz \
   ./lib/systemd/system/portbind.socket ./lib/systemd/system/portbind.service \

@@ -4,8 +4,9 @@
 #   bash tests/packaging/units.sh STATE_DIR
 #
 # systemd-analyze verify, no error and no warning, on the units as packaged: the broker's
-# portbind.socket and portbind.service, the examples app-portbind.service, app.socket and
-# app.service, and what `portbind systemd-units` prints. verify checks that ExecStart= binaries exist, so it runs against a root
+# portbind.socket and portbind.service, the examples app-portbind.service, app.socket,
+# app.service and app-vendor.service with its drop-in, and what `portbind systemd-units`
+# prints. verify checks that ExecStart= binaries exist, so it runs against a root
 # holding the packaged /usr/bin/portbind, a stand-in /usr/bin/app and the system's units
 # (for sysinit.target and friends), never against this machine's own /usr/bin.
 
@@ -23,7 +24,8 @@ load_packages "$1"
 uroot=$(mktemp -d -t portbind-units.XXXXXX) || bail "mktemp failed"
 trap 'rm -rf -- "$uroot"' EXIT
 
-units=(app-portbind.service app.socket app.service portbind.socket portbind.service)
+units=(app-portbind.service app.socket app.service app-vendor.service portbind.socket
+  portbind.service)
 mkdir -p "$uroot/usr/bin" "$uroot/etc/systemd/system" "$uroot/lib/systemd"
 ln -s usr/bin "$uroot/bin"
 cp -a /lib/systemd/system "$uroot/lib/systemd/"
@@ -31,8 +33,10 @@ install -m 0755 "$pkg_root/usr/bin/portbind" "$uroot/usr/bin/portbind"
 install -m 0755 /bin/kill "$uroot/usr/bin/kill" # ExecReload= of portbind.service
 printf '#!/bin/sh\nexit 0\n' >"$uroot/usr/bin/app"
 chmod 0755 "$uroot/usr/bin/app"
-for u in app-portbind.service app.socket app.service; do
-  cp "$pkg_root/usr/share/doc/portbind/examples/systemd/$u" "$uroot/etc/systemd/system/" ||
+for u in app-portbind.service app.socket app.service app-vendor.service \
+  app-vendor.service.d/portbind.conf; do
+  mkdir -p "$uroot/etc/systemd/system/$(dirname "$u")"
+  cp "$pkg_root/usr/share/doc/portbind/examples/systemd/$u" "$uroot/etc/systemd/system/$u" ||
     bail "the package has no example unit $u"
 done
 cp "$pkg_root"/lib/systemd/system/portbind.{socket,service} "$uroot/etc/systemd/system/" ||
@@ -75,6 +79,22 @@ else
   diag "exit $rc: $out"
   diag "$gen"
 fi
+
+# verify reads drop-ins too, so the one above was checked: a drop-in that names a missing
+# program fails it.
+mkdir "$uroot/etc/systemd/system/pb-probe.service.d"
+printf '[Service]\nExecStart=/usr/bin/true\n' >"$uroot/etc/systemd/system/pb-probe.service"
+printf '[Service]\nExecStart=\nExecStart=/usr/bin/no-such-program\n' \
+  >"$uroot/etc/systemd/system/pb-probe.service.d/broken.conf"
+out=$(systemd-analyze verify --man=no --root="$uroot" pb-probe.service 2>&1)
+check "systemd-analyze verify fails on a drop-in whose ExecStart= is missing (drop-ins are read)" \
+  test $? != 0 -a -n "$out"
+check "the drop-in clears the packaged command and runs it under portbind, as user app" \
+  bash -c 'grep -qx "User=app" "$1" && grep -qx "ExecStart=" "$1" &&
+    grep -qx "ExecStart=/usr/bin/portbind --port 443 -- /usr/bin/app --listen \[::\]:443" "$1" &&
+    grep -qx "ExecStart=/usr/bin/app --listen \[::\]:443" "$2"' _ \
+  "$uroot/etc/systemd/system/app-vendor.service.d/portbind.conf" \
+  "$uroot/etc/systemd/system/app-vendor.service"
 
 check "app-portbind.service does not set NoNewPrivileges (portbind would get no privilege)" \
   bash -c '! grep -Eiq "^NoNewPrivileges=(yes|true|on|1)" "$1"' _ "$uroot/etc/systemd/system/app-portbind.service"
