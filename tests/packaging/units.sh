@@ -42,14 +42,22 @@ done
 cp "$pkg_root"/lib/systemd/system/portbind.{socket,service} "$uroot/etc/systemd/system/" ||
   bail "the package has no broker units"
 
-out=$(systemd-analyze verify --man=no --root="$uroot" "${units[@]}" 2>&1)
-rc=$?
-if [[ $rc == 0 && -z $out ]]; then
-  ok "systemd-analyze verify ${units[*]}: no error, no warning"
-else
-  not_ok "systemd-analyze verify ${units[*]}: no error, no warning"
-  diag "exit $rc: $out"
-fi
+# verify_clean DESC UNIT...: systemd-analyze verify on the UNITs in the root exits 0 and
+# prints nothing (no error, no warning).
+verify_clean() {
+  local desc=$1 out rc
+  shift
+  out=$(systemd-analyze verify --man=no --root="$uroot" "$@" 2>&1)
+  rc=$?
+  if [[ $rc == 0 && -z $out ]]; then
+    ok "$desc"
+  else
+    not_ok "$desc"
+    diag "exit $rc: $out"
+  fi
+}
+
+verify_clean "systemd-analyze verify ${units[*]}: no error, no warning" "${units[@]}"
 
 # verify must see the units it was given: a unit it cannot load is an error, so an empty
 # result above is not vacuous. Prove it once with a unit whose ExecStart= is missing.
@@ -70,15 +78,8 @@ mapfile -t generated < <(awk -v root="$uroot" '
   file != "" { print > file }' <<<"$gen")
 check "it prints three units (two sockets, one service): ${generated[*]}" \
   test "${generated[*]}" == "pbweb-https.socket pbweb-dns.socket pbweb.service"
-out=$(systemd-analyze verify --man=no --root="$uroot" "${generated[@]}" 2>&1)
-rc=$?
-if [[ $rc == 0 && -z $out ]]; then
-  ok "systemd-analyze verify on what systemd-units printed: no error, no warning"
-else
-  not_ok "systemd-analyze verify on what systemd-units printed: no error, no warning"
-  diag "exit $rc: $out"
-  diag "$gen"
-fi
+verify_clean "systemd-analyze verify on what systemd-units printed: no error, no warning" \
+  "${generated[@]}"
 
 # verify reads drop-ins too, so the one above was checked: a drop-in that names a missing
 # program fails it.
