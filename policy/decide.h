@@ -16,6 +16,8 @@ namespace portbind {
 struct Caller {
     std::string user;                 // login name of the real uid; empty if it has none
     std::vector<std::string> groups;  // names of the primary and supplementary groups
+
+    friend bool operator==(const Caller&, const Caller&) = default;
 };
 
 struct Request {

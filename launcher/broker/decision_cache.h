@@ -16,7 +16,6 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
-#include <vector>
 
 #include "launcher/broker/authorize.h"
 
@@ -42,10 +41,7 @@ class DecisionCache {
         Caller caller;
         Endpoint endpoint;
         std::optional<std::string> exe;
-        friend bool operator==(const Key& a, const Key& b) {
-            return a.caller.user == b.caller.user && a.caller.groups == b.caller.groups &&
-                   a.endpoint == b.endpoint && a.exe == b.exe;
-        }
+        friend bool operator==(const Key&, const Key&) = default;
     };
     struct KeyHash {
         std::size_t operator()(const Key& key) const;
