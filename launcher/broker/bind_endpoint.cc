@@ -1,8 +1,9 @@
 #include "launcher/broker/bind_endpoint.h"
 
+#include <sys/socket.h>
+
 #include <cerrno>
 #include <cstring>
-#include <optional>
 
 #include "launcher/privilege.h"
 #include "launcher/sockets.h"
@@ -11,43 +12,64 @@ namespace portbind::broker {
 
 namespace {
 
-BoundSocket failure(int err, const Endpoint& endpoint, const std::string& step) {
+void fail(BindJob& job, int err, const std::string& step) {
     if (err == 0) {
         err = EIO;
     }
-    return BoundSocket{UniqueFd(), err,
-                       "cannot " + step + " " + endpoint.to_string() + ": " + std::strerror(err)};
+    job.result =
+        BoundSocket{UniqueFd(), err,
+                    "cannot " + step + " " + job.endpoint.to_string() + ": " + std::strerror(err)};
+}
+
+// bind() alone for each job of the given kind, keeping its errno: nothing else (no message,
+// no close) happens here, as the capability may be effective. bind_error() would scan /proc.
+void bind_each(std::span<BindJob> jobs, bool privileged) {
+    for (BindJob& job : jobs) {
+        if (job.privileged == privileged && job.result.fd.valid()) {
+            job.result.error = bind_socket(job.result.fd.get(), job.endpoint);
+        }
+    }
 }
 
 }  // namespace
 
-BoundSocket bind_endpoint(const Endpoint& endpoint, const SocketOptions& options, bool privileged) {
-    auto opened = open_socket(endpoint, options);
-    if (!opened.ok()) {
-        // open_socket() returns right after the failing call; closing the half-made socket
-        // preserves errno (UniqueFd).
-        return failure(errno, endpoint, "create a socket for");
-    }
-    UniqueFd fd = std::move(opened).value();
-    int err = 0;
-    {
-        std::optional<BindCapability> capability;
-        if (privileged) {
-            auto raised = BindCapability::raise();
-            if (!raised.ok()) {
-                return BoundSocket{UniqueFd(), EPERM, raised.error().message};
-            }
-            capability.emplace(std::move(raised).value());
+void bind_endpoints(std::span<BindJob> jobs) {
+    bool any_privileged = false;
+    for (BindJob& job : jobs) {
+        auto opened = open_socket(job.endpoint, job.options);
+        if (!opened.ok()) {
+            // open_socket() returns right after the failing call; closing the half-made
+            // socket preserves errno (UniqueFd).
+            fail(job, errno, "create a socket for");
+            continue;
         }
-        err = bind_socket(fd.get(), endpoint);  // bind() alone; bind_error() would scan /proc
+        job.result = BoundSocket{std::move(opened).value(), 0, {}};
+        any_privileged = any_privileged || job.privileged;
+    }
+    if (any_privileged) {
+        auto raised = BindCapability::raise();
+        if (raised.ok()) {
+            bind_each(jobs, true);
+        } else {
+            for (BindJob& job : jobs) {
+                if (job.privileged && job.result.fd.valid()) {
+                    job.result = BoundSocket{UniqueFd(), EPERM, raised.error().message};
+                }
+            }
+        }
     }  // the capability is lowered here, before anything else happens
-    if (err != 0) {
-        return failure(err, endpoint, "bind");
+    bind_each(jobs, false);
+    for (BindJob& job : jobs) {
+        if (!job.result.fd.valid()) {
+            continue;
+        }
+        if (job.result.error != 0) {
+            fail(job, job.result.error, "bind");
+        } else if (job.endpoint.proto == Proto::Tcp &&
+                   ::listen(job.result.fd.get(), job.options.backlog) != 0) {
+            fail(job, errno, "listen on");
+        }
     }
-    if (auto s = start_listening(fd.get(), endpoint, options.backlog); !s.ok()) {
-        return failure(errno, endpoint, "listen on");
-    }
-    return BoundSocket{std::move(fd), 0, {}};
 }
 
 }  // namespace portbind::broker

@@ -1,12 +1,17 @@
-// One socket for a broker peer: created, bound (with CAP_NET_BIND_SERVICE effective only
-// around bind(), and only for a privileged port) and, for stream sockets, listening, so it
-// cannot be used to connect from the privileged port.
+// The sockets of granted requests: created, bound and, for stream sockets, listening, so
+// they cannot be used to connect from the privileged port.
+//
+// CAP_NET_BIND_SERVICE is effective only around bind(), and only for privileged ports: the
+// broker binds what one wake-up of its loop granted together, raising the capability once
+// for all privileged binds and doing nothing else while it is effective. Unprivileged binds
+// run without it, so a port the policy judged unprivileged is never bound with it.
 //
 // A failure never names who holds the port (sockets.h bind_error() does): the broker sees
 // more processes than its peer may (a uid-0 broker can read root's /proc/PID/fd), and a scan
 // of /proc for each failed request would let any client make the broker slow.
 #pragma once
 
+#include <span>
 #include <string>
 
 #include "launcher/socket_options.h"
@@ -21,6 +26,15 @@ struct BoundSocket {
     std::string message;  // one line on failure
 };
 
-BoundSocket bind_endpoint(const Endpoint& endpoint, const SocketOptions& options, bool privileged);
+// One socket a verdict granted.
+struct BindJob {
+    Endpoint endpoint;
+    SocketOptions options;
+    bool privileged = false;  // bind with CAP_NET_BIND_SERVICE (Verdict::privileged)
+    BoundSocket result;       // set by bind_endpoints()
+};
+
+// Binds every job; each succeeds or fails on its own.
+void bind_endpoints(std::span<BindJob> jobs);
 
 }  // namespace portbind::broker

@@ -17,6 +17,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <span>
 #include <unordered_map>
 #include <vector>
 
@@ -49,6 +50,7 @@ constexpr int kMaxEvents = 256;
 
 enum class Phase {
     AwaitRequest,  // accepted; the request has not arrived yet
+    Binding,       // granted; its sockets are bound with the others of this wake-up
     SendingReply,  // the reply did not fit the peer's queue yet (EPOLLOUT)
     AwaitClose,    // the reply with sockets was sent; waiting for the peer to read and close
     Unread,        // the peer let the deadline pass without reading its reply: held (and
@@ -74,6 +76,17 @@ struct LoadedPolicy {
     DecisionCache decisions;
 };
 
+// A granted request whose sockets are bound at the end of the wake-up (bind_endpoints()),
+// together with the others granted in it. A policy reloaded later in the same wake-up does
+// not revisit it: it is served as if it had arrived just before the signal.
+struct PendingGrant {
+    int fd = -1;  // the connection, in Phase::Binding until the grant is completed
+    std::size_t first_job = 0;
+    std::size_t jobs = 0;
+    Peer peer;                    // for the log line of a failed bind
+    std::vector<LogLine> grants;  // logged once the reply is sent
+};
+
 struct Deadline {
     Clock::time_point at;
     int fd = -1;
@@ -91,17 +104,35 @@ bool stderr_is_journal() {
     return expected == stream;
 }
 
-void write_stderr(const std::string& line) {
-    const std::string out = "portbind serve: " + line + "\n";
-    (void)!::write(STDERR_FILENO, out.data(), out.size());
-}
-
-// As with sd_notify(), a notification that cannot be sent does not stop the broker.
-void notify(const std::string& message) {
-    if (auto s = notify_service_manager(message); !s.ok()) {
-        write_stderr(s.error().message);
+// The broker's lines for stderr, written together before it next waits (flush()) rather
+// than with one write() each: under load one wake-up answers many peers. A line is never
+// held while the broker waits for events.
+class StderrLines {
+  public:
+    void add(const std::string& line) {
+        pending_ += "portbind serve: ";
+        pending_ += line;
+        pending_ += '\n';
     }
-}
+    void flush() {
+        std::size_t done = 0;
+        while (done < pending_.size()) {
+            const ssize_t n =
+                ::write(STDERR_FILENO, pending_.data() + done, pending_.size() - done);
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n <= 0) {
+                break;  // stderr is gone or full: the lines are dropped, the broker serves on
+            }
+            done += static_cast<std::size_t>(n);
+        }
+        pending_.clear();
+    }
+
+  private:
+    std::string pending_;
+};
 
 // Reads and discards whatever the peer sent that was not read (descriptors are discarded
 // by the kernel, as no control buffer is given). Closing with data unread would make the
@@ -153,7 +184,12 @@ class Server {
     void expire_deadlines(Clock::time_point now);
     int next_timeout_ms(Clock::time_point now) const;
 
-    void audit(const LogLine& line) const;
+    void grant_pending();
+
+    void say(const std::string& line) { stderr_.add(line); }
+    // As with sd_notify(), a notification that cannot be sent does not stop the broker.
+    void notify(const std::string& message);
+    void audit(const LogLine& line);
     std::string peer_prefix(const Connection& c) const;
 
     Listener listener_;
@@ -163,6 +199,7 @@ class Server {
     ConnectionLimits limits_;
     NameCache names_;
     bool log_to_stderr_;
+    StderrLines stderr_;
     uid_t own_uid_ = ::geteuid();
 
     std::unique_ptr<LoadedPolicy> loaded_;
@@ -175,6 +212,8 @@ class Server {
     bool accepting_ = true;
     std::optional<Clock::time_point> accept_resume_;
     std::optional<Clock::time_point> last_accept_warning_;
+    std::vector<BindJob> jobs_;  // the sockets of pending_, in order
+    std::vector<PendingGrant> pending_;
     bool stop_ = false;
     std::array<std::uint8_t, kMaxMessageSize + 1> buffer_{};
 };
@@ -236,8 +275,7 @@ void Server::load_policy_at_start() {
     auto loaded = load_policy(config_.policy);
     if (!loaded.ok()) {
         state_.problem = loaded.error().message;
-        write_stderr(
-            "cannot use the policy, so every privileged port is denied until it is "
+        say("cannot use the policy, so every privileged port is denied until it is "
             "fixed and the broker reloaded (SIGHUP): " +
             loaded.error().message);
         return;
@@ -245,13 +283,12 @@ void Server::load_policy_at_start() {
     use_policy(std::move(loaded).value());
     const Policy& policy = loaded_->policy;
     if (!policy.valid()) {
-        write_stderr(
-            "the policy has errors, so every privileged port is denied until it is "
+        say("the policy has errors, so every privileged port is denied until it is "
             "fixed and the broker reloaded (SIGHUP): " +
             policy.describe(policy.errors.front()));
     } else {
-        write_stderr("policy loaded: " + std::to_string(policy.rules.size()) + " rules from " +
-                     std::to_string(policy.files.size()) + " files");
+        say("policy loaded: " + std::to_string(policy.rules.size()) + " rules from " +
+            std::to_string(policy.files.size()) + " files");
     }
 }
 
@@ -269,22 +306,21 @@ void Server::reload_policy() {
     auto loaded = load_policy(config_.policy);
     const bool have_valid = loaded_ && loaded_->policy.valid();
     if (!loaded.ok()) {
-        write_stderr("policy reload failed, " +
-                     std::string(have_valid ? "keeping the previous policy: "
-                                            : "still denying every privileged port: ") +
-                     loaded.error().message);
+        say("policy reload failed, " +
+            std::string(have_valid ? "keeping the previous policy: "
+                                   : "still denying every privileged port: ") +
+            loaded.error().message);
     } else if (!loaded.value().valid() && have_valid) {
-        write_stderr("policy reload failed, keeping the previous policy: " +
-                     loaded.value().describe(loaded.value().errors.front()));
+        say("policy reload failed, keeping the previous policy: " +
+            loaded.value().describe(loaded.value().errors.front()));
     } else {
         use_policy(std::move(loaded).value());
         const Policy& policy = loaded_->policy;
         if (policy.valid()) {
-            write_stderr("policy reloaded: " + std::to_string(policy.rules.size()) +
-                         " rules from " + std::to_string(policy.files.size()) + " files");
+            say("policy reloaded: " + std::to_string(policy.rules.size()) + " rules from " +
+                std::to_string(policy.files.size()) + " files");
         } else {
-            write_stderr(
-                "the reloaded policy has errors, so every privileged port is still "
+            say("the reloaded policy has errors, so every privileged port is still "
                 "denied: " +
                 policy.describe(policy.errors.front()));
         }
@@ -343,8 +379,7 @@ void Server::accept_ready() {
             // the listener stays readable, so accepting again at once would spin. Pause.
             const Clock::time_point now = Clock::now();
             if (!last_accept_warning_ || now - *last_accept_warning_ > kAcceptWarningInterval) {
-                write_stderr(std::string("cannot accept connections for now: ") +
-                             std::strerror(err));
+                say(std::string("cannot accept connections for now: ") + std::strerror(err));
                 last_accept_warning_ = now;
             }
             pause_accepting(now);
@@ -438,11 +473,16 @@ std::string Server::peer_prefix(const Connection& c) const {
     return "uid " + std::to_string(c.peer.uid) + " pid " + std::to_string(c.peer.pid);
 }
 
-void Server::audit(const LogLine& line) const {
+void Server::notify(const std::string& message) {
+    if (auto s = notify_service_manager(message); !s.ok()) {
+        say(s.error().message);
+    }
+}
+
+void Server::audit(const LogLine& line) {
     log_decision(line.granted, line.text);
     if (log_to_stderr_) {
-        write_stderr(std::string(line.granted ? "granted: " : "denied: ") +
-                     escape_for_log(line.text));
+        say(std::string(line.granted ? "granted: " : "denied: ") + escape_for_log(line.text));
     }
 }
 
@@ -463,6 +503,8 @@ void Server::on_connection_event(int fd, std::uint32_t events) {
         case Phase::AwaitRequest:
             read_request(c);
             return;
+        case Phase::Binding:
+            return;  // answered at the end of this wake-up; the event, if still true, recurs
         case Phase::SendingReply:
             if ((events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) != 0) {
                 audit(LogLine{false, peer_prefix(c) + ": left before the reply was sent"});
@@ -568,22 +610,46 @@ void Server::handle_request(Connection& c, const SocketRequest& request) {
         fail(c, verdict.error, verdict.reason);
         return;
     }
-    std::vector<UniqueFd> sockets;
-    sockets.reserve(endpoints.size());
+    PendingGrant grant{c.fd.get(), jobs_.size(), endpoints.size(), std::move(peer),
+                       std::move(verdict.log)};
     for (std::size_t i = 0; i < endpoints.size(); ++i) {
-        BoundSocket bound = bind_endpoint(endpoints[i], request.options, verdict.privileged[i]);
-        if (!bound.fd.valid()) {
-            audit(LogLine{false, describe_peer(peer) + " socket " + endpoints[i].to_string() +
-                                     ": " + bound.message});
-            fail(c, bound.error, bound.message);
-            return;
-        }
-        sockets.push_back(std::move(bound.fd));
+        jobs_.push_back(BindJob{endpoints[i], request.options, verdict.privileged[i], {}});
     }
-    c.reply = encode_reply(SocketReply{0, static_cast<std::uint16_t>(sockets.size()), {}});
-    c.reply_sockets = std::move(sockets);
-    c.grants = std::move(verdict.log);
-    send_reply(c);
+    pending_.push_back(std::move(grant));
+    c.phase = Phase::Binding;
+}
+
+// Binds the sockets of every request granted since the last call, then answers each.
+void Server::grant_pending() {
+    if (pending_.empty()) {
+        return;
+    }
+    bind_endpoints(jobs_);
+    for (PendingGrant& grant : pending_) {
+        const auto it = connections_.find(grant.fd);
+        if (it == connections_.end() || it->second.phase != Phase::Binding) {
+            continue;  // cannot happen: only this function ends Phase::Binding
+        }
+        Connection& c = it->second;
+        const std::span<BindJob> jobs = std::span(jobs_).subspan(grant.first_job, grant.jobs);
+        const auto failed = std::find_if(jobs.begin(), jobs.end(),
+                                         [](const BindJob& job) { return !job.result.fd.valid(); });
+        if (failed != jobs.end()) {
+            audit(LogLine{false, describe_peer(grant.peer) + " socket " +
+                                     failed->endpoint.to_string() + ": " + failed->result.message});
+            fail(c, failed->result.error, failed->result.message);
+            continue;
+        }
+        c.reply_sockets.clear();
+        for (BindJob& job : jobs) {
+            c.reply_sockets.push_back(std::move(job.result.fd));
+        }
+        c.reply = encode_reply(SocketReply{0, static_cast<std::uint16_t>(jobs.size()), {}});
+        c.grants = std::move(grant.grants);
+        send_reply(c);
+    }
+    pending_.clear();
+    jobs_.clear();  // closes the sockets of refused requests
 }
 
 void Server::send_reply(Connection& c) {
@@ -660,6 +726,7 @@ void Server::expire_deadlines(Clock::time_point now) {
                 }
                 break;
             }
+            case Phase::Binding:  // answered before deadlines are looked at
             case Phase::Unread:
                 break;
         }
@@ -690,18 +757,21 @@ Status Server::run() {
     }
     refresh_host_facts();
     load_policy_at_start();
-    write_stderr("serving on " + listener_.path + " as uid " + std::to_string(::getuid()));
+    say("serving on " + listener_.path + " as uid " + std::to_string(::getuid()));
     notify("READY=1\n" + notify_assignment("STATUS", "serving on " + listener_.path));
 
     std::array<epoll_event, kMaxEvents> events{};
     while (!stop_) {
+        stderr_.flush();
         const int n =
             ::epoll_wait(epoll_.get(), events.data(), kMaxEvents, next_timeout_ms(Clock::now()));
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
             }
-            return os_error("epoll_wait", errno);
+            const int err = errno;
+            stderr_.flush();
+            return os_error("epoll_wait", err);
         }
         for (int i = 0; i < n; ++i) {
             const int fd = events[static_cast<std::size_t>(i)].data.fd;
@@ -713,6 +783,7 @@ Status Server::run() {
                 on_connection_event(fd, events[static_cast<std::size_t>(i)].events);
             }
         }
+        grant_pending();
         const Clock::time_point now = Clock::now();
         expire_deadlines(now);
         if (accept_resume_ && *accept_resume_ <= now) {
@@ -723,7 +794,8 @@ Status Server::run() {
         }
     }
     notify("STOPPING=1");
-    write_stderr("stopping");
+    say("stopping");
+    stderr_.flush();
     return success();
 }
 

@@ -2,7 +2,8 @@
 // policy and the peer's kernel-provided identity, and passes the bound sockets back.
 //
 // MUST-list:
-//  1. One thread, no fork: CAP_NET_BIND_SERVICE is raised per thread only around bind().
+//  1. One thread, no fork: CAP_NET_BIND_SERVICE is raised per thread only around bind() (the
+//     privileged binds of one wake-up together; bind_endpoint.h).
 //  2. Non-blocking everywhere; every connection has a deadline from accept to reply and from
 //     reply to the peer's close. Nothing a peer does (or fails to do) blocks another peer.
 //  3. Bounded: at most kMaxConnections open, kMaxConnectionsPerUid per peer uid, one request

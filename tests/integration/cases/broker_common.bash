@@ -12,6 +12,8 @@
 #   broker_fds / broker_rss: the daemon's open fd count / resident set (kB)
 #   assert_broker_serves DESC: a fresh request by pb_alice for port 80 succeeds
 #   assert_broker_settled DESC: fd count back at BROKER_FD_BASELINE (waits up to 5 s)
+#   trace_broker OUT [STRACE OPTIONS...]: strace on the daemon, writing OUT, once attached;
+#                untrace_broker ends it (OUT then holds every traced call)
 
 BROKER_DIR=$SCRATCH/run
 BROKER_SOCK=$BROKER_DIR/portbind.sock
@@ -47,6 +49,26 @@ start_broker() {
     done
     diag "broker did not start: $(cat "$BROKER_ERR" 2>/dev/null)"
     return 1
+}
+
+trace_broker() {
+    local out=$1
+    shift
+    strace -qq "$@" -o "$out" -p "$BROKER_PID" 2>"$out.err" &
+    STRACE_PID=$!
+    BG_PIDS+=("$STRACE_PID")
+    local i
+    for ((i = 0; i < 100; i++)); do
+        grep -q 'TracerPid:[[:space:]]*[1-9]' "/proc/$BROKER_PID/status" && return 0
+        sleep 0.05
+    done
+    diag "strace did not attach to the broker: $(cat "$out.err" 2>/dev/null)"
+    return 1
+}
+
+untrace_broker() {
+    kill -INT "$STRACE_PID" 2>/dev/null || true
+    wait "$STRACE_PID" 2>/dev/null || true
 }
 
 stop_broker() {

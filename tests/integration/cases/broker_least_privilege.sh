@@ -1,8 +1,9 @@
 #!/bin/bash
 # The broker's own privilege: as a dedicated uid with only CAP_NET_BIND_SERVICE (ambient,
 # as systemd's AmbientCapabilities= gives it) it serves; started as root it reduces itself
-# (--user, or uid 0 with only the capability); without the capability, or on a socket path
-# others could write, it refuses to start; a second broker on a live socket is refused.
+# (--user, or uid 0 with only the capability); the capability is effective only while it
+# binds privileged ports; without the capability, or on a socket path others could write,
+# it refuses to start; a second broker on a live socket is refused.
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # shellcheck source=SCRIPTDIR/broker_common.bash
@@ -85,6 +86,51 @@ assert_contains "$(cat "$BROKER_ERR")" "--user USER (or the portbind.service uni
 run pbexample pb_alice --check 80
 assert_eq "listening=1" "$(kv "$RUN_OUT" listening)" "root broker serves pb_alice"
 stop_broker
+
+# ---- while CAP_NET_BIND_SERVICE is effective the broker does nothing but bind() privileged
+# ports: the binds granted in one wake-up share one raise, and unprivileged ports are bound
+# without it. strace watches every system call of the broker while two clients send
+# concurrent requests, one for privileged ports and one for unprivileged ones.
+write_policy "permit pb_alice port 1-1023"
+start_broker -- --socket "$BROKER_SOCK" --user pb_carol || bail "broker --user did not start"
+trace_broker "$SCRATCH/window.strace" || bail "cannot trace the broker"
+pbclient pb_alice concurrent 20 2000 >"$SCRATCH/unprivileged.out" 2>&1 &
+unprivileged=$!
+run pbclient pb_alice concurrent 40 100
+wait "$unprivileged" || true
+assert_eq "granted=40" "$RUN_OUT" "40 concurrent requests for ports 100-139 granted"
+assert_eq "granted=20" "$(cat "$SCRATCH/unprivileged.out")" "20 concurrent requests for ports 2000-2019 granted"
+untrace_broker
+# Each window runs from the capset() that makes the capability effective to the one that
+# lowers it; "bad" lists anything else seen in a window or a bind on the wrong side of one.
+windows=$(awk '
+    /^(---|\+\+\+)/ { next }
+    /^capset\(/ && /effective=1<<CAP_NET_BIND_SERVICE/ {
+        if (up) bad = bad "raised twice; "
+        up = 1; n = 0; raises++; next
+    }
+    /^capset\(/ { if (up && n > most) most = n; up = 0; next }
+    /^bind\(/ {
+        port = $0; sub(/.*_port=htons\(/, "", port); sub(/\).*/, "", port); port += 0
+        if (up) { n++; inside++; if (port >= 1024) bad = bad "bind of " port " while effective; " }
+        else { outside++; if (port < 1024) bad = bad "bind of " port " without the capability; " }
+        next
+    }
+    up { call = $0; sub(/\(.*/, "", call); bad = bad call " while effective; " }
+    END {
+        if (up) bad = bad "still effective at the end; "
+        printf "raises=%d\nmost=%d\ninside=%d\noutside=%d\nbad=%s\n", raises, most, inside, outside, bad
+    }' "$SCRATCH/window.strace")
+assert_eq "bad=" "$(kv "$windows" bad)" "nothing but privileged binds while the capability is effective"
+assert_eq "inside=40" "$(kv "$windows" inside)" "all 40 privileged binds ran with the capability raised"
+assert_eq "outside=20" "$(kv "$windows" outside)" "all 20 unprivileged binds ran without it"
+raises=$(kv "$windows" raises)
+most=$(kv "$windows" most)
+assert_true "the binds of one wake-up share one raise (raises: ${raises#raises=}; binds under the largest: ${most#most=})" \
+    test "${most#most=}" -ge 2
+assert_eq "0000000000000000" "$(status_of "$BROKER_PID" CapEff)" "after the burst: effective nothing"
+stop_broker
+rm -f "$BROKER_SOCK"
 
 # ---- refusals to start
 run ns_root "$PB" serve --socket "$SCRATCH/shared/pb.sock"

@@ -77,6 +77,14 @@ hold=$BG_LAST
 wait_listen 443 tcp "$hold" || diag "holder: $(cat "$SCRATCH/hold443.out" "$SCRATCH/hold443.err")"
 run pbclient pb_bob request 443
 assert_eq "-98" "$(rget "$RUN_OUT" status)" "pb_bob cannot get 443 while pb_alice holds it (EADDRINUSE)"
+# All or nothing at bind time too: with 443 in use, a request for 8081 and 443 fails whole,
+# names the socket that failed, and leaves 8081 unbound.
+run pbclient pb_bob request 8081 443
+assert_eq "-98" "$(rget "$RUN_OUT" status)" "8081 with the held 443: the whole request fails (EADDRINUSE)"
+assert_eq "0" "$(rget "$RUN_OUT" fds)" "and no socket is passed"
+assert_contains "$(rget "$RUN_OUT" text)" "cannot bind 443/tcp" "the reply names the socket that failed"
+run pbclient pb_bob request 8081
+assert_eq "0" "$(rget "$RUN_OUT" status)" "8081 was not left bound by the failed request"
 kill -KILL "$(ip netns pids "$NS" | while read -r p; do
     tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q 'hold 443' && echo "$p"; done)" 2>/dev/null || true
 bg_wait "$hold" 5

@@ -32,20 +32,12 @@ exec "$@"
 # No syslog yet: the grant is on stderr only, and the broker does not try to reach a syslog
 # (glibc's syslog() would connect to /dev/log for every line). strace watches the broker's
 # connects and its reply; the reply it sees shows the grant was watched.
-strace -f -qq -e trace=connect,sendmsg -o "$SCRATCH/strace.out" -p "$BROKER_PID" \
-    2>"$SCRATCH/strace.err" &
-STRACE_PID=$!
-BG_PIDS+=("$STRACE_PID")
-for _ in $(seq 100); do
-    grep -q 'TracerPid:[[:space:]]*[1-9]' "/proc/$BROKER_PID/status" && break
-    sleep 0.05
-done
+trace_broker "$SCRATCH/strace.out" -f -e trace=connect,sendmsg || bail "cannot trace the broker"
 run pbclient pb_alice request 80
 assert_eq "0" "$(rget "$RUN_OUT" status)" "without a syslog: pb_alice granted port 80"
 assert_match "$(cat "$BROKER_ERR")" "granted: user pb_alice .* socket 80/tcp" \
     "without a syslog: the grant is on stderr"
-kill -INT "$STRACE_PID" 2>/dev/null || true
-wait "$STRACE_PID" 2>/dev/null || true
+untrace_broker
 traced=$(cat "$SCRATCH/strace.out" 2>/dev/null || true)
 assert_match "$traced" 'sendmsg\(.*SCM_RIGHTS' "strace saw the broker send the granted socket"
 assert_no_match "$traced" 'connect\(.*/dev/log' "without a syslog: no attempt to connect to /dev/log"
