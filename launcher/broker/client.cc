@@ -96,9 +96,8 @@ bool matches_spec(int fd, const SocketSpec& spec) {
         socklen_t len = sizeof value;
         return ::getsockopt(fd, SOL_SOCKET, name, &value, &len) == 0 && len == sizeof value;
     };
-    int domain = 0, type = 0, protocol = 0;
-    if (!int_option(SO_DOMAIN, domain) || !int_option(SO_TYPE, type) ||
-        !int_option(SO_PROTOCOL, protocol)) {
+    int type = 0, protocol = 0;
+    if (!int_option(SO_TYPE, type) || !int_option(SO_PROTOCOL, protocol)) {
         return false;
     }
     const bool tcp = spec.proto == Proto::Tcp;
@@ -113,10 +112,10 @@ bool matches_spec(int fd, const SocketSpec& spec) {
     }
     sockaddr_storage bound{};
     socklen_t len = sizeof bound;
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len) != 0 ||
-        bound.ss_family != domain) {
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len) != 0) {
         return false;
     }
+    const int domain = bound.ss_family;  // the socket's own family, as SO_DOMAIN gives it
     IpAddress address;
     std::uint16_t port = 0;
     if (domain == AF_INET && len == sizeof(sockaddr_in)) {
