@@ -98,7 +98,7 @@ std::string help_text() {
            "       portbind check [--user USER] [--cmd PATH] [--policy FILE] SPEC...\n"
            "       portbind who [PORT]...\n"
            "       portbind setcap grant|revoke|list|reapply|audit ...   (root only)\n"
-           "       portbind serve [--socket PATH]\n"
+           "       portbind serve [--socket PATH] [--user USER]\n"
            "       portbind systemd-units NAME [--port SPEC]... -- COMMAND [ARG]...\n\n"
            "Bind privileged ports allowed by the administrator's policy, drop every privilege\n"
            "and run COMMAND with the sockets (see portbind(1) and portbind.conf(5)).\n\n"

@@ -93,6 +93,15 @@ Result<std::vector<UnitFile>> generate_units(const UnitRequest& r) {
                    r.user->find(' ') != std::string::npos)) {
         return Error{ErrorKind::Usage, "invalid user name for User=", "give a login name"};
     }
+    // systemd warns that running as nobody "is not safe": that uid owns whatever a user
+    // namespace cannot map, and every service run as it shares it.
+    if (r.user && (*r.user == "nobody" || *r.user == "65534")) {
+        return Error{ErrorKind::Usage,
+                     "refusing User=" + *r.user +
+                         ": that uid owns every file a user namespace cannot map and is shared "
+                         "by everything run as it",
+                     "give a dedicated account (adduser --system NAME)"};
+    }
     // Group the specs by fd name, in order of first appearance.
     std::vector<std::string> names;
     std::map<std::string, std::vector<const SocketSpec*>> groups;

@@ -86,6 +86,14 @@ BOOST_AUTO_TEST_CASE(refusals) {
     r.command = {"/usr/bin/app"};
     r.user = "a\nb";
     BOOST_TEST(!generate_units(r).ok());
+    for (const char* shared : {"nobody", "65534"}) {
+        r.user = shared;
+        const auto refused = generate_units(r);
+        BOOST_TEST_REQUIRE(!refused.ok());
+        BOOST_TEST(refused.error().message.find("refusing User=" + std::string(shared)) == 0U);
+    }
+    r.user = "nobody2";
+    BOOST_TEST(generate_units(r).ok());
     r.user.reset();
     r.specs.clear();
     BOOST_TEST(!generate_units(r).ok());
