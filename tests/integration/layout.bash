@@ -136,11 +136,15 @@ _pb_statoverride() {
     return "$rc"
 }
 
+# pb_recorded KEY: the value setup recorded for KEY (installed, mode, statoverride, policy,
+# dropins, state), or nothing.
+pb_recorded() { sed -n "s/^$1=//p" "$PB_SAVED/record" 2>/dev/null; }
+
 # pb_ensure_mode MODE: puts $PB into MODE for the cases of that mode. Returns 0 when it is
 # in MODE; 77 when MODE is not tried here (the reason on stdout); 1 when a switch failed.
 pb_ensure_mode() {
     local want=$1 original now
-    original=$(sed -n 's/^mode=//p' "$PB_SAVED/record" 2>/dev/null)
+    original=$(pb_recorded mode)
     now=$(pb_current_mode)
     if [ "$now" == "$want" ]; then
         return 0
@@ -153,13 +157,13 @@ pb_ensure_mode() {
             "tried (PORTBIND_IT_OTHER_MODE=$PB_OTHER_MODE)"
         return 77
     elif [ "$original" != caps ]; then
-        echo "$PB is setuid root as installed (dpkg-statoverride '$(sed -n 's/^statoverride=//p' \
-            "$PB_SAVED/record")'); the capability mode is not tried: that override is the" \
-            "package's fallback or the administrator's, and stays"
+        echo "$PB is setuid root as installed (dpkg-statoverride" \
+            "'$(pb_recorded statoverride)'); the capability mode is not tried: that override" \
+            "is the package's fallback or the administrator's, and stays"
         return 77
-    elif grep -q '^statoverride=.' "$PB_SAVED/record"; then
-        echo "$PB has the administrator's dpkg-statoverride '$(sed -n 's/^statoverride=//p' \
-            "$PB_SAVED/record")'; the setuid mode is not tried: that override stays"
+    elif [ -n "$(pb_recorded statoverride)" ]; then
+        echo "$PB has the administrator's dpkg-statoverride '$(pb_recorded statoverride)';" \
+            "the setuid mode is not tried: that override stays"
         return 77
     else
         # The switch is recorded before anything changes, so that an interrupted one is
@@ -181,7 +185,7 @@ pb_ensure_mode() {
 pb_restore_mode() {
     local bin
     [ -e "$PB_SAVED/switched" ] || return 0
-    bin=$(sed -n 's/^installed=//p' "$PB_SAVED/record")
+    bin=$(pb_recorded installed)
     if [ "$(dpkg-statoverride --list "$bin" 2>/dev/null)" == "root root 4755 $bin" ]; then
         _pb_statoverride --remove "$bin" || return 1
     fi
@@ -241,11 +245,11 @@ pb_restore() {
         rm -rf -- "$PB_SAVED"
         return 0
     fi
-    policy=$(sed -n 's/^policy=//p' "$PB_SAVED/record")
-    dropins=$(sed -n 's/^dropins=//p' "$PB_SAVED/record")
-    state=$(sed -n 's/^state=//p' "$PB_SAVED/record")
+    policy=$(pb_recorded policy)
+    dropins=$(pb_recorded dropins)
+    state=$(pb_recorded state)
     if ! pb_restore_mode; then
-        echo "restore: could not undo the switch of $(sed -n 's/^installed=//p' "$PB_SAVED/record")" \
+        echo "restore: could not undo the switch of $(pb_recorded installed)" \
             "to setuid mode; $PB_SAVED stays" >&2
         keep=1
     fi
@@ -281,14 +285,14 @@ pb_restore() {
     if [ "$now" != "$(cat "$PB_SAVED/policy.manifest")" ]; then
         echo "restore: $policy and $dropins are not as they were (the saved copies stay in" \
             "$PB_SAVED):" >&2
-        diff <(cat "$PB_SAVED/policy.manifest") <(printf '%s\n' "$now") >&2
+        diff "$PB_SAVED/policy.manifest" <(printf '%s\n' "$now") >&2
         keep=1
     fi
     now=$(pb_manifest "$state")
     if [ "$now" != "$(cat "$PB_SAVED/state.manifest")" ]; then
         echo "restore: the state directory $state changed while the suite ran (the suite" \
             "never writes there):" >&2
-        diff <(cat "$PB_SAVED/state.manifest") <(printf '%s\n' "$now") >&2
+        diff "$PB_SAVED/state.manifest" <(printf '%s\n' "$now") >&2
         rc=1
     fi
     if [ "$keep" == 0 ]; then

@@ -255,7 +255,7 @@ done
 if [ -z "$PB_INSTALLED" ]; then
     echo "integration setup: installed $CAPS_BIN ($caps) and $SUID_BIN (4755)"
 else
-    echo "integration setup: testing the installed $PB ($(sed -n 's/^mode=//p' "$PB_SAVED/record")" \
+    echo "integration setup: testing the installed $PB ($(pb_recorded mode)" \
         "mode as installed; the other mode: $([ "$PB_OTHER_MODE" == ON ] && echo "switched to for its cases" || echo "not tried"));" \
         "policy $POLICY and $DROPIN_DIR saved in $PB_SAVED"
 fi
