@@ -153,7 +153,8 @@ Status set_no_new_privileges() {
     return success();
 }
 
-// Room for kMaxConnections connections plus the sockets of a request in progress.
+// Room for kMaxConnections connections plus the sockets being bound (one batch: at most
+// kMaxRequestSockets, bind_endpoint.h).
 void raise_fd_limit() {
     rlimit limit{};
     if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {

@@ -93,13 +93,14 @@ Result<std::vector<UnitFile>> generate_units(const UnitRequest& r) {
                    r.user->find(' ') != std::string::npos)) {
         return Error{ErrorKind::Usage, "invalid user name for User=", "give a login name"};
     }
-    // systemd warns that running as nobody "is not safe": that uid owns whatever a user
-    // namespace cannot map, and every service run as it shares it.
+    // systemd warns that running as nobody "is not safe": the account is shared by whatever
+    // else runs as it, and is the id that unmapped owners (user namespaces, NFS root squash)
+    // appear as.
     if (r.user && (*r.user == "nobody" || *r.user == "65534")) {
         return Error{ErrorKind::Usage,
                      "refusing User=" + *r.user +
-                         ": that uid owns every file a user namespace cannot map and is shared "
-                         "by everything run as it",
+                         ": that account is shared by everything else run as it and is the "
+                         "owner that unmapped and squashed files appear as",
                      "give a dedicated account (adduser --system NAME)"};
     }
     // Group the specs by fd name, in order of first appearance.

@@ -77,8 +77,8 @@ struct LoadedPolicy {
 };
 
 // A granted request whose sockets are bound at the end of the wake-up (bind_endpoints()),
-// together with the others granted in it. A policy reloaded later in the same wake-up does
-// not revisit it: it is served as if it had arrived just before the signal.
+// together with the others granted in it; earlier when the batch is full or before a
+// SIGHUP's reload, so no grant is completed under a policy other than its own.
 struct PendingGrant {
     int fd = -1;  // the connection, in Phase::Binding until the grant is completed
     std::size_t first_job = 0;
@@ -186,7 +186,12 @@ class Server {
 
     void grant_pending();
 
-    void say(const std::string& line) { stderr_.add(line); }
+    // Status lines are written at once (after any decision lines waiting); decision lines
+    // (audit()) wait for the end of the wake-up.
+    void say(const std::string& line) {
+        stderr_.add(line);
+        stderr_.flush();
+    }
     // As with sd_notify(), a notification that cannot be sent does not stop the broker.
     void notify(const std::string& message);
     void audit(const LogLine& line);
@@ -332,6 +337,7 @@ void Server::handle_signals() {
     signalfd_siginfo info{};
     while (::read(signals_.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
         if (info.ssi_signo == SIGHUP) {
+            grant_pending();  // decided under the policy being replaced
             reload_policy();
         } else {
             stop_ = true;
@@ -474,6 +480,7 @@ std::string Server::peer_prefix(const Connection& c) const {
 }
 
 void Server::notify(const std::string& message) {
+    stderr_.flush();  // what was logged before the notification is out before it
     if (auto s = notify_service_manager(message); !s.ok()) {
         say(s.error().message);
     }
@@ -610,10 +617,16 @@ void Server::handle_request(Connection& c, const SocketRequest& request) {
         fail(c, verdict.error, verdict.reason);
         return;
     }
+    // A batch holds at most kMaxRequestSockets sockets (or one larger request), so the
+    // descriptors open at once stay within what serve_command.cc's limit allows for.
+    if (!jobs_.empty() && jobs_.size() + endpoints.size() > kMaxRequestSockets) {
+        grant_pending();  // other connections only: `c` is not pending yet
+    }
+    const std::size_t index = pending_.size();
     PendingGrant grant{c.fd.get(), jobs_.size(), endpoints.size(), std::move(peer),
                        std::move(verdict.log)};
     for (std::size_t i = 0; i < endpoints.size(); ++i) {
-        jobs_.push_back(BindJob{endpoints[i], request.options, verdict.privileged[i], {}});
+        jobs_.push_back(BindJob{index, endpoints[i], request.options, verdict.privileged[i], {}});
     }
     pending_.push_back(std::move(grant));
     c.phase = Phase::Binding;
@@ -633,7 +646,7 @@ void Server::grant_pending() {
         Connection& c = it->second;
         const std::span<BindJob> jobs = std::span(jobs_).subspan(grant.first_job, grant.jobs);
         const auto failed = std::find_if(jobs.begin(), jobs.end(),
-                                         [](const BindJob& job) { return !job.result.fd.valid(); });
+                                         [](const BindJob& job) { return job.result.error != 0; });
         if (failed != jobs.end()) {
             audit(LogLine{false, describe_peer(grant.peer) + " socket " +
                                      failed->endpoint.to_string() + ": " + failed->result.message});

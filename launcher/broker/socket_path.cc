@@ -22,10 +22,12 @@ bool trusted_directory(const struct stat& st) {
     return S_ISDIR(st.st_mode) && st.st_uid == 0 && (st.st_mode & S_IWOTH) == 0;
 }
 
-// Whether `dir` (absolute) is already in the form realpath() gives: no empty, "." or ".."
-// component and no trailing slash. Then, if it has no symlink either, it is its own
-// resolved path.
+}  // namespace
+
 bool plain_absolute(const std::string& dir) {
+    if (dir.empty() || dir.front() != '/') {
+        return false;
+    }
     if (dir == "/") {
         return true;
     }
@@ -43,6 +45,8 @@ bool plain_absolute(const std::string& dir) {
     }
     return true;
 }
+
+namespace {
 
 // Opens `directory_path` (resolved: absolute, no symlink, "." or "..") by walking it from /
 // without following anything, checking every directory on the way.

@@ -26,4 +26,9 @@ struct SocketLocation {
 // check), or the errno of a missing or unreadable directory.
 int locate_socket(const std::string& path, SocketLocation& out, std::string& why);
 
+// Whether `dir`, an absolute directory path, is already in the form realpath() gives: no
+// empty, "." or ".." component and no trailing slash. Then, if it has no symlink either, it
+// is its own resolved path, and locate_socket() walks it without calling realpath().
+bool plain_absolute(const std::string& dir);
+
 }  // namespace portbind::broker

@@ -41,12 +41,34 @@ bool same_directory(int fd, const std::string& path) {
            a.st_ino == b.st_ino;
 }
 
+// The checks need a tree root owns, as on any installed system (not, e.g., a build in a user
+// namespace, where / appears owned by the overflow uid).
+bool root_owns_the_tree() {
+    struct stat st {};
+    return ::stat("/", &st) == 0 && st.st_uid == 0 && ::stat("/usr/lib", &st) == 0 &&
+           st.st_uid == 0 && (st.st_mode & S_IWOTH) == 0;
+}
+
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(broker_socket_path_test)
+BOOST_AUTO_TEST_SUITE(broker_socket_path_test,
+                      *boost::unit_test::precondition([](boost::unit_test::test_unit_id) {
+                          return root_owns_the_tree();
+                      }))
+
+BOOST_AUTO_TEST_CASE(plain_absolute_directories) {
+    for (const char* plain : {"/", "/run", "/run/portbind", "/a.b/..c/c..", "/usr/lib/x86_64"}) {
+        BOOST_TEST(plain_absolute(plain), plain);
+    }
+    for (const char* other :
+         {"/run/", "//run", "/run//portbind", "/./run", "/run/.", "/run/..", "/run/../etc",
+          "/run/./portbind", "/..", "/.", "", "run", "run/portbind"}) {
+        BOOST_TEST(!plain_absolute(other), other);
+    }
+}
 
 BOOST_AUTO_TEST_CASE(plain_trusted_directories) {
-    for (const std::string dir : {"/", "/usr", "/usr/lib", "/usr/share/doc"}) {
+    for (const std::string dir : {"/", "/usr", "/usr/lib"}) {
         BOOST_TEST_CONTEXT(dir) {
             const std::string path = (dir == "/" ? "" : dir) + "/broker.sock";
             const Located l = locate(path);
@@ -113,7 +135,12 @@ BOOST_AUTO_TEST_CASE(refusals) {
         {"/usr/lib/" + std::string(120, 'a'), ENAMETOOLONG,
          "the socket path /usr/lib/" + std::string(120, 'a') + " is too long for a unix socket"},
     };
+    struct stat tmp {};
+    const bool tmp_is_shared = ::stat("/tmp", &tmp) == 0 && (tmp.st_mode & S_IWOTH) != 0;
     for (const Row& row : rows) {
+        if (!tmp_is_shared && row.path.find("tmp") != std::string::npos) {
+            continue;  // /tmp is writable by everyone on Debian; not here
+        }
         BOOST_TEST_CONTEXT(row.path) {
             const Located l = locate(row.path);
             BOOST_TEST(l.error == row.error);
