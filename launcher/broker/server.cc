@@ -489,7 +489,8 @@ void Server::notify(const std::string& message) {
 void Server::audit(const LogLine& line) {
     log_decision(line.granted, line.text);
     if (log_to_stderr_) {
-        say(std::string(line.granted ? "granted: " : "denied: ") + escape_for_log(line.text));
+        stderr_.add(std::string(line.granted ? "granted: " : "denied: ") +
+                    escape_for_log(line.text));
     }
 }
 
@@ -782,9 +783,7 @@ Status Server::run() {
             if (errno == EINTR) {
                 continue;
             }
-            const int err = errno;
-            stderr_.flush();
-            return os_error("epoll_wait", err);
+            return os_error("epoll_wait", errno);
         }
         for (int i = 0; i < n; ++i) {
             const int fd = events[static_cast<std::size_t>(i)].data.fd;
@@ -808,7 +807,6 @@ Status Server::run() {
     }
     notify("STOPPING=1");
     say("stopping");
-    stderr_.flush();
     return success();
 }
 

@@ -89,8 +89,9 @@ stop_broker
 
 # ---- while CAP_NET_BIND_SERVICE is effective the broker does nothing but bind() privileged
 # ports: the binds granted in one wake-up share one raise, and unprivileged ports are bound
-# without it. strace watches every system call of the broker while two clients send
-# concurrent requests, one for privileged ports and one for unprivileged ones.
+# without it; the stderr lines of a wake-up go out in one write. strace watches every system
+# call of the broker while two clients send concurrent requests, one for privileged ports
+# and one for unprivileged ones.
 write_policy "permit pb_alice port 1-1023"
 start_broker -- --socket "$BROKER_SOCK" --user pb_carol || bail "broker --user did not start"
 trace_broker "$SCRATCH/window.strace" || bail "cannot trace the broker"
@@ -128,6 +129,12 @@ raises=$(kv "$windows" raises)
 most=$(kv "$windows" most)
 assert_true "the binds of one wake-up share one raise (raises: ${raises#raises=}; binds under the largest: ${most#most=})" \
     test "${most#most=}" -ge 2
+# The decision lines of a wake-up reach stderr in one write, not one write each.
+granted=$(grep -c 'granted: user pb_alice' "$BROKER_ERR" || true)
+writes=$(grep -c '^write(2,' "$SCRATCH/window.strace" || true)
+assert_eq "60" "$granted" "every grant of the burst is on stderr"
+assert_true "the grant lines of a wake-up are written together ($writes writes for $granted lines)" \
+    test "$writes" -lt "$granted"
 assert_eq "0000000000000000" "$(status_of "$BROKER_PID" CapEff)" "after the burst: effective nothing"
 stop_broker
 rm -f "$BROKER_SOCK"
